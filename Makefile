@@ -25,7 +25,7 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip >/dev/null
 	$(BIN)/pip install -q -r requirements.lock
-	$(BIN)/pip install -q --no-deps --no-build-isolation -e .
+	$(BIN)/pip install -q --no-deps -e .
 	touch $@
 
 ## Run the main job on the bundled sample documents.

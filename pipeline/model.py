@@ -26,6 +26,25 @@ class Word:
 
 
 @dataclass(frozen=True)
+class TextLine:
+    """A line of text (OCR or PDF text layer) with one relative box per character."""
+
+    text: str = field(repr=False)
+    boxes: tuple[BBox, ...] = field(repr=False)
+    conf: float = 1.0
+    source: str = "ocr"  # "ocr" | "pdf"
+    confs: tuple[float, ...] = field(default=(), repr=False)  # per character, when known
+
+    def char_conf(self, i: int) -> float:
+        return self.confs[i] if i < len(self.confs) else self.conf
+
+    @property
+    def bbox(self) -> BBox:
+        return (min(b[0] for b in self.boxes), min(b[1] for b in self.boxes),
+                max(b[2] for b in self.boxes), max(b[3] for b in self.boxes))
+
+
+@dataclass(frozen=True)
 class Shape:
     """An opaque filled shape drawn on a PDF page (a candidate mask box)."""
 
@@ -77,7 +96,7 @@ class Page:
     to_source: np.ndarray = field(default_factory=lambda: IDENTITY.copy(), repr=False)
     source_size: tuple[int, int] = (0, 0)  # (width, height) of the page as submitted, pixels
     pdf: PdfLayer | None = None
-    words: tuple[Word, ...] = field(default=(), repr=False)
+    lines: tuple[TextLine, ...] = field(default=(), repr=False)  # in working-image coordinates
     doc_type: str = "unknown"
     confidence: float = 0.0
     evidence: tuple[str, ...] = ()
@@ -89,7 +108,9 @@ class Page:
 
 
 @dataclass(frozen=True)
-class InputError:
+class ReadError:
+    """Why a file could not be read (a stable code and a Japanese message)."""
+
     code: str
     message: str
 
@@ -100,5 +121,6 @@ class Document:
 
     source: Path
     pages: tuple[Page, ...] = ()
-    error: InputError | None = None
-    kind: str = ""  # "pdf" | "image" | "tiff"
+    error: ReadError | None = None
+    kind: str = ""  # container sniffed from content: "pdf", "png", "jpeg", "tiff" …
+    data: bytes = field(default=b"", repr=False)  # the file's bytes, for file-level checks

@@ -1,0 +1,1 @@
+"""Document-type classification and the per-type layout knowledge (layouts/*.toml)."""

@@ -1,0 +1,278 @@
+"""The recipe: one function per stage, one Page flowing through them.
+
+ingest → normalize → text (PDF layer or OCR) → classify → locate → detect → extract → judge.
+This is the only module that imports ``classifiers`` and ``redaction``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from classifiers.doctype import Classification, classify
+from classifiers.layouts import doc_layouts, field_specs
+from pipeline import ingest, normalize
+from pipeline.checkdigit import insurance_kind_from_number, is_valid_insurer_number
+from pipeline.errors import HokenmaskError, InternalError
+from pipeline.extract import extract_value
+from pipeline.geometry import BBox, from_pixels, pad, union
+from pipeline.locate import Candidate, candidates, find_labels
+from pipeline.messages import reason_message
+from pipeline.model import Document, Field, Page, ReadError, Reason, TextLine, Word
+from pipeline.names import insurance_kind_from_insurer_name
+from pipeline.ocr import OcrEngine, default_engine
+from pipeline.pdftext import pdf_lines
+from pipeline.policy import Policy
+from pipeline.rules import judge
+from pipeline.settings import DEFAULT, Settings
+from pipeline.textmatch import NormLine, normalize_line
+from redaction import detect
+from redaction.pdflayer import read_pdf_layer
+
+log = logging.getLogger("hokenmask")
+
+OCR_LONG_SIDE = {"card": 1100, "page": 2000}  # px: working size handed to Tesseract
+CARD_ASPECT = 1.52                             # long/short above this looks like a card or slip
+LABEL_PAD = 0.004                              # relative padding around a value region
+
+
+@dataclass(frozen=True)
+class Context:
+    policy: Policy
+    as_of: date
+    settings: Settings = DEFAULT
+    engine: OcrEngine | None = None
+    trace: dict[str, float] = field(default_factory=dict)  # stage timings, for the bench
+
+    @property
+    def ocr(self) -> OcrEngine:
+        return self.engine or default_engine(self.settings)
+
+
+def check_document(path: Path, ctx: Context) -> Document:
+    """Read and judge every page of a file; errors become ``Document.error``, never raise."""
+    try:
+        doc = ingest.load(path, ctx.settings)
+    except HokenmaskError as exc:
+        return Document(source=path, error=ReadError(exc.code, exc.message))
+    try:
+        pages = tuple(_check_pages(doc, ctx))
+    except HokenmaskError as exc:
+        return Document(source=path, error=ReadError(exc.code, exc.message))
+    except Exception:
+        log.exception("internal error on a page of %s", path.name)
+        err = InternalError()
+        return Document(source=path, error=ReadError(err.code, err.message))
+    return replace(doc, pages=pages)
+
+
+def _check_pages(doc: Document, ctx: Context):
+    if doc.kind != "pdf":
+        for page in doc.pages:
+            yield check_page(page, ctx)
+        return
+    with ingest.open_pdf(doc.data) as pdf:
+        for page in doc.pages:
+            pdf_page = pdf[page.index]
+            layer = read_pdf_layer(pdf_page)
+            page = replace(page, pdf=layer)
+            lines = None if layer.is_scan else pdf_lines(pdf_page)
+            yield check_page(page, ctx, pdf_text=lines or None)
+
+
+def check_page(page: Page, ctx: Context, pdf_text: list[TextLine] | None = None) -> Page:
+    """Judge one page. ``pdf_text``: the page's text layer, used instead of OCR when present."""
+    if pdf_text:
+        page = replace(page, lines=tuple(pdf_text), evidence=(*page.evidence, "text_layer"))
+        result = classify_page(page)
+    else:
+        page = normalize.apply(page, [normalize.flatten(page.image)]) if page.pdf is None else page
+        page = normalize.apply(page, [normalize.deskew(page.image)])
+        page, result = _read_upright(page, ctx)
+    page = replace(page, doc_type=result.doc_type, confidence=result.confidence,
+                   evidence=page.evidence + result.evidence)
+    page = locate_fields(page, ctx)
+    page = replace(page, insurance_kind=_insurance_kind(page))
+    return judge(page, ctx.policy, ctx.as_of)
+
+
+def classify_page(page: Page) -> Classification:
+    h, w = page.image.shape[:2]
+    aspect = max(h, w) / max(1, min(h, w))
+    return classify([normalize_line(ln) for ln in page.lines], aspect)
+
+
+def _read_upright(page: Page, ctx: Context) -> tuple[Page, Classification]:
+    """OCR the page; when nothing is recognised, try the orientation Tesseract suggests."""
+    page = replace(page, lines=tuple(ocr_lines(page.image, ctx)))
+    result = classify_page(page)
+    if result.doc_type != "unknown" and result.confidence >= ctx.policy.confidence_threshold:
+        return page, result
+    gray = cv2.cvtColor(page.image, cv2.COLOR_RGB2GRAY)
+    osd = ctx.ocr.orientation(_scaled(gray, 1500))
+    tried = [(page, result)]
+    turns = [osd[0] // 90] if osd and osd[0] else []
+    turns += [k for k in (1, 2, 3) if k not in turns]
+    for k in turns[:3]:
+        turned = normalize.apply(page, [normalize.rotate_quarter(page.image, k)])
+        turned = replace(turned, lines=tuple(ocr_lines(turned.image, ctx)))
+        res = classify_page(turned)
+        tried.append((turned, res))
+        if res.doc_type != "unknown" and res.confidence >= ctx.policy.confidence_threshold:
+            break
+    best = max(tried, key=lambda pr: (pr[1].doc_type != "unknown", pr[1].confidence))
+    if best[0] is not page:
+        return best
+    return page, result
+
+
+def _scaled(gray: np.ndarray, long_side: int) -> np.ndarray:
+    scale = long_side / max(gray.shape)
+    if abs(scale - 1.0) < 0.05:
+        return gray
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+    return cv2.resize(gray, None, fx=scale, fy=scale, interpolation=interp)
+
+
+def ocr_lines(rgb: np.ndarray, ctx: Context) -> list[TextLine]:
+    """OCR a working image at the size Tesseract reads best; boxes relative to the image.
+
+    Solid paint-outs are whitened first: Tesseract reads a black box as junk glyphs and then
+    garbles the labels beside it. Mask state is judged later on the original pixels.
+    """
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    blobs = detect.solid_blobs(detect.paper_model(rgb))
+    if blobs.any():
+        blobs = cv2.dilate(blobs.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+        gray = gray.copy()
+        gray[blobs] = int(np.median(gray))
+    h, w = gray.shape
+    kind = "card" if max(h, w) / max(1, min(h, w)) > CARD_ASPECT else "page"
+    small = _scaled(gray, OCR_LONG_SIDE[kind])
+    sh, sw = small.shape
+    out = []
+    for ln in ctx.ocr.lines(small, psm=11 if kind == "page" else 6):
+        boxes = tuple(from_pixels(b, sw, sh) for b in ln.boxes)
+        out.append(TextLine(ln.text, boxes, ln.conf, "ocr", ln.confs))
+    return out
+
+
+def locate_fields(page: Page, ctx: Context) -> Page:
+    """Find, bound and judge the mask state of every field the doc type carries."""
+    layout = doc_layouts()[page.doc_type]
+    specs = field_specs()
+    carried = [f for f in layout.fields if f in specs]
+    nlines = [normalize_line(ln) for ln in page.lines]
+    label_table = {f: (specs[f].labels, specs[f].suffix_labels) for f in carried}
+    hits = find_labels(nlines, label_table)
+    found = candidates(nlines, hits)
+    model = detect.paper_model(page.image)
+    hidden = [w for w in (page.pdf.words if page.pdf else ()) if w.source != "pdf"]
+    fields: dict[str, Field] = {}
+    chars = _readable_chars(nlines, [h.bbox for h in hits], model)
+    for name in carried:
+        copies = [c for c in found if c.field == name]
+        fields[name] = _judge_field(name, copies, model, chars, hidden, ctx)
+    if layout.personal_qr:
+        fields["qr_code"] = _qr_field(page, model)
+    return replace(page, fields=fields)
+
+
+def _judge_field(name: str, copies: list[Candidate], model: detect.PaperModel,
+                 chars: list[tuple[str, float, BBox]], hidden: list[Word], ctx: Context) -> Field:
+    if not copies:
+        return Field(name, "absent", evidence=("label_not_found",))
+    keep = ctx.policy.action(name) == "keep"
+    spec = field_specs()[name]
+    judged: list[tuple[str, BBox, str | None, tuple[str, ...]]] = []
+    for c in copies:
+        read = c.value_box if any(ch.isalnum() for ch in c.text) else None
+        region = read or detect.value_region(model, c.label_box, c.limit_x)
+        if region is None:
+            judged.append(("masked", c.label_box, None, ("no_value_region",)))
+            continue
+        region = pad(region, LABEL_PAD)
+        inside = [(ch, conf) for ch, conf, box in chars if _centre_in(box, region)]
+        n_hidden = sum(1 for w in hidden if _centre_in(w.bbox, region))
+        st = detect.mask_state(model, region, inside, hidden=n_hidden)
+        value = extract_value(name, spec.kind, c.text) if keep and st.state == "visible" else None
+        judged.append((st.state, region, value, st.evidence))
+    visible = [j for j in judged if j[0] == "visible"]
+    best = next((j for j in visible if j[2] is not None), visible[0] if visible else judged[0])
+    state, bbox, value, evidence = best
+    return Field(name, state, bbox=bbox, value=value, evidence=evidence,
+                 copies=tuple(j[1] for j in judged))
+
+
+def _centre_in(box: BBox, region: BBox) -> bool:
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    return region[0] <= cx <= region[2] and region[1] <= cy <= region[3]
+
+
+def _readable_chars(nlines: list[NormLine], label_boxes: list[BBox],
+                    model: detect.PaperModel) -> list[tuple[str, float, BBox]]:
+    """Characters that are value ink: not part of a label, not OCR noise on a solid mask."""
+    out = []
+    for nl in nlines:
+        for ch, conf, box in zip(nl.text, nl.confs, nl.boxes, strict=False):
+            if any(_centre_in(box, lb) for lb in label_boxes):
+                continue
+            if nl.line.source == "ocr" and detect.on_solid(model, box):
+                continue
+            out.append((ch, conf, box))
+    return out
+
+
+def _qr_field(page: Page, model: detect.PaperModel) -> Field:
+    """A personal QR code: visible when it decodes (the payload is dropped at once)."""
+    gray = cv2.cvtColor(page.image, cv2.COLOR_RGB2GRAY)
+    detector = cv2.QRCodeDetector()
+    try:
+        payload, points, _ = detector.detectAndDecode(gray)
+    except cv2.error:
+        payload, points = "", None
+    if points is None:
+        return Field("qr_code", "absent", evidence=("qr_not_found",))
+    h, w = gray.shape
+    pts = points.reshape(-1, 2)
+    box = from_pixels((pts[:, 0].min(), pts[:, 1].min(), pts[:, 0].max(), pts[:, 1].max()), w, h)
+    decoded = bool(payload)
+    del payload
+    state = "visible" if decoded else detect.mask_state(model, box, []).state
+    return Field("qr_code", state, bbox=box, evidence=("qr_decoded" if decoded else "qr_found",),
+                 copies=(box,))
+
+
+def _insurance_kind(page: Page) -> str | None:
+    if page.doc_type == "unknown":
+        return None
+    insurer = page.fields.get("insurer_name")
+    if insurer and insurer.value:
+        kind = insurance_kind_from_insurer_name(insurer.value)
+        if kind != "unknown":
+            return kind
+    return _kind_from_numbers(page) or "unknown"
+
+
+def _kind_from_numbers(page: Page) -> str | None:
+    """Transiently read the insurer number next to its label; only the kind survives."""
+    nlines = [normalize_line(ln) for ln in page.lines]
+    hits = find_labels(nlines, {"insurer_number": (("保険者番号",), ())})
+    for c in candidates(nlines, hits):
+        digits = "".join(ch for ch in c.text if ch.isdigit())
+        if is_valid_insurer_number(digits):
+            return insurance_kind_from_number(digits)
+    return None
+
+
+def add_reason(page: Page, code: str, field_name: str | None = None) -> Page:
+    reason = Reason(code=code, message=reason_message(code, field_name), field=field_name)
+    return replace(page, reasons=(*page.reasons, reason))
+
+
+__all__ = ["Context", "add_reason", "check_document", "check_page", "union"]

@@ -1,0 +1,48 @@
+"""Engineering knobs, in one validated dataclass. Change only with benchmark evidence."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _default_tessdata() -> str:
+    for candidate in (
+        os.environ.get("TESSDATA_PREFIX", ""),
+        "/usr/share/tesseract-ocr/5/tessdata",
+        "/usr/share/tesseract-ocr/4.00/tessdata",
+        "/usr/share/tessdata",
+    ):
+        if candidate and (Path(candidate) / "jpn.traineddata").exists():
+            return candidate
+    return "/usr/share/tesseract-ocr/5/tessdata"
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Input guards (checked before heavy work).
+    max_file_bytes: int = 200 * 1024 * 1024
+    max_pages: int = 50
+    max_image_pixels: int = 80_000_000  # beyond this an image is treated as a decompression bomb
+    # Rendering and working resolution.
+    pdf_render_dpi: int = 200
+    work_long_side_px: int = 2000  # working images are scaled so their long side is at most this
+    # OCR.
+    tessdata: str = field(default_factory=_default_tessdata)
+    ocr_lang: str = "jpn"
+    ocr_target_text_px: int = 28  # text height Tesseract reads best at; label bands are rescaled
+    # Classification.
+    min_confidence: float = 0.6
+    # Mask-state detection.
+    mask_dark_fraction: float = 0.85  # share of a value box that must be solid to call it masked
+    def __post_init__(self) -> None:
+        if self.max_pages < 1 or self.max_file_bytes < 1 or self.max_image_pixels < 1:
+            raise ValueError("limits must be positive")
+        if not 72 <= self.pdf_render_dpi <= 600:
+            raise ValueError("pdf_render_dpi must be within 72..600")
+        if not 0.0 < self.min_confidence < 1.0:
+            raise ValueError("min_confidence must be within (0, 1)")
+
+
+DEFAULT = Settings()

@@ -1,12 +1,17 @@
 """Read a file into a Document: sniff its type from content, guard, decode pages.
 
 Guards run before heavy work: empty files, unknown types, oversized files, decompression
-bombs, encrypted PDFs and too many pages become an ``InputError`` with a stable code.
+bombs, encrypted PDFs and too many pages become an ``InputError`` with a stable code. Only
+regular files are read (a FIFO or device would block or never end); any failure of a decoder on
+hostile data is an ``InputError`` too, never a traceback.
 """
 
 from __future__ import annotations
 
+import errno
 import io
+import os
+import stat
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,38 +47,67 @@ _MAGIC: tuple[tuple[bytes, int, str], ...] = (
 
 
 _HEIF_BRANDS = (b"heic", b"heix", b"mif1", b"msf1", b"heim", b"hevc")
+_PDF_EOF = b"%%EOF"
+_PDF_EOF_WINDOW = 1024  # readers accept %%EOF within the last KiB (ISO 32000-1, 7.5.5)
+_NOT_FOUND_ERRNOS = frozenset({errno.ENOENT, errno.ENOTDIR, errno.ELOOP, errno.ENAMETOOLONG})
+_DENIED_ERRNOS = frozenset({errno.EACCES, errno.EPERM})
+_SINGLE_IMAGE_FORMATS = ("GIF", "WEBP", "MPO")  # extra frames are animation / gain maps
 
 
 def sniff(data: bytes) -> str | None:
-    """The container type from the first bytes, or None when unsupported."""
+    """The container type from the first bytes, or None when unsupported.
+
+    Fixed-offset signatures are tried first, so an image whose metadata happens to contain
+    ``%PDF-`` is still an image.
+    """
     for magic, offset, kind in _MAGIC:
-        if offset < 0 and magic in data[:1024]:
-            return kind
         if offset >= 0 and data[offset: offset + len(magic)] == magic:
             return kind
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "webp"
     if data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS:
         return "heif"
+    for magic, offset, kind in _MAGIC:
+        if offset < 0 and magic in data[:1024]:
+            return kind
     return None
 
 
+def _os_error(exc: OSError) -> InputError:
+    if isinstance(exc, PermissionError) or exc.errno in _DENIED_ERRNOS:
+        return InputError("permission_denied")
+    if isinstance(exc, FileNotFoundError) or exc.errno in _NOT_FOUND_ERRNOS:
+        return InputError("not_found")  # also a broken or looping symlink
+    if isinstance(exc, IsADirectoryError):
+        return InputError("unsupported_type")
+    return InputError("corrupt")
+
+
 def read_bytes(path: Path, settings: Settings = DEFAULT) -> bytes:
-    """Read a file, turning OS errors and size limits into input errors."""
+    """Read a regular file, turning OS errors and size limits into input errors.
+
+    The file is opened non-blocking and checked on the open descriptor, so a FIFO, socket or
+    device (which could block or never end) is refused without waiting on it.
+    """
     try:
-        size = path.stat().st_size
-        if size > settings.max_file_bytes:
-            raise InputError("too_large")
-        with path.open("rb") as fh:
-            return fh.read()
-    except PermissionError as exc:
-        raise InputError("permission_denied") from exc
-    except FileNotFoundError as exc:
-        raise InputError("not_found") from exc
-    except IsADirectoryError as exc:
-        raise InputError("unsupported_type") from exc
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except OSError as exc:
-        raise InputError("corrupt") from exc
+        raise _os_error(exc) from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError("unsupported_type")
+        if st.st_size > settings.max_file_bytes:
+            raise InputError("too_large")
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            data = fh.read(settings.max_file_bytes + 1)
+    except OSError as exc:
+        raise _os_error(exc) from None
+    finally:
+        os.close(fd)
+    if len(data) > settings.max_file_bytes:  # grew while we read it
+        raise InputError("too_large")
+    return data
 
 
 def load(path: Path, settings: Settings = DEFAULT) -> Document:
@@ -85,6 +119,8 @@ def load(path: Path, settings: Settings = DEFAULT) -> Document:
     if kind is None:
         raise InputError("unsupported_type")
     if kind == "pdf":
+        if _PDF_EOF not in data.rstrip(b"\x00\t\n\f\r ")[-_PDF_EOF_WINDOW:]:
+            raise InputError("truncated")  # MuPDF would silently "repair" what is left
         pages = tuple(_pdf_pages(path, data, settings))
     else:
         pages = tuple(_image_pages(path, data, settings))
@@ -101,7 +137,7 @@ def open_pdf(data: bytes) -> pymupdf.Document:
 def _pdf_pages(path: Path, data: bytes, settings: Settings) -> Iterator[Page]:
     try:
         doc = open_pdf(data)
-    except (pymupdf.FileDataError, RuntimeError, ValueError) as exc:
+    except Exception as exc:  # MuPDF raises several types on hostile data
         raise InputError("corrupt") from exc
     with doc:
         if doc.needs_pass or doc.is_encrypted:
@@ -114,7 +150,11 @@ def _pdf_pages(path: Path, data: bytes, settings: Settings) -> Iterator[Page]:
             try:
                 page = doc[index]
                 image = render_pdf_page(page, settings)
-            except (RuntimeError, ValueError) as exc:
+            except InputError:
+                raise
+            except MemoryError as exc:
+                raise InputError("too_large") from exc
+            except Exception as exc:
                 raise InputError("corrupt") from exc
             yield Page(source=path, index=index, image=image,
                        source_size=(image.shape[1], image.shape[0]))
@@ -139,10 +179,11 @@ def _image_pages(path: Path, data: bytes, settings: Settings) -> Iterator[Page]:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img = Image.open(io.BytesIO(data))
             n_frames = getattr(img, "n_frames", 1)
-            if n_frames > settings.max_pages and img.format not in ("GIF", "WEBP"):
+            if n_frames > settings.max_pages and img.format not in _SINGLE_IMAGE_FORMATS:
                 raise InputError("too_many_pages")
-            # Animated GIF/WebP: the first frame is the document.
-            frames = range(n_frames) if img.format in ("TIFF", "MPO") else range(1)
+            # Animated GIF/WebP: the first frame is the document. A multi-picture JPEG (MPO:
+            # phone HDR gain maps, depth maps, stereo pairs) is one photo: its primary image.
+            frames = range(n_frames) if img.format == "TIFF" else range(1)
             for index in frames:
                 img.seek(index)
                 if img.width * img.height > settings.max_image_pixels:
@@ -157,8 +198,12 @@ def _image_pages(path: Path, data: bytes, settings: Settings) -> Iterator[Page]:
         raise InputError("decompression_bomb") from exc
     except UnidentifiedImageError as exc:
         raise InputError("corrupt") from exc
-    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+    except MemoryError as exc:
+        raise InputError("too_large") from exc
+    except (OSError, EOFError) as exc:
         raise InputError("truncated" if "truncated" in str(exc).lower() else "corrupt") from exc
+    except Exception as exc:  # decoders raise ValueError, SyntaxError, struct.error … on bad data
+        raise InputError("corrupt") from exc
 
 
 def _to_rgb(img: Image.Image) -> np.ndarray:

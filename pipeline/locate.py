@@ -16,6 +16,8 @@ from pipeline.textmatch import Hit, NormLine, find
 SEPARATORS = ":：)）(（]］[［・,、。 "
 SPACE_GAP = 0.3       # a gap wider than this × char height between characters is a space
 ROW_OVERLAP = 0.5     # two boxes are on one row when they overlap this much vertically
+BELOW_GAP = 1.8       # a value under its label starts within this × label height below it
+COLUMN_SLACK = 3.0    # … and no further right of the label's left edge than this × its height
 
 
 @dataclass(frozen=True)
@@ -76,17 +78,64 @@ def candidates(lines: list[NormLine], hits: list[LabelHit]) -> list[Candidate]:
             nxt = [h.hit.start for h in same if h.hit.start >= lh.hit.end]
             start, end = lh.hit.end, (min(nxt) if nxt else len(nl.text))
         start, end = _strip(nl.text, start, end)
+        limit = _limit_x(lh, hits)
+        if not any(ch.isalnum() for ch in nl.text[start:end]) and not lh.suffix:
+            nl, start, end = _below(lh, lines, hits, limit) or (nl, start, start)
         text = _spaced_text(nl, start, end) if end > start else ""
         value_box = nl.span_box(start, end) if end > start else None
-        out.append(Candidate(lh.field, lh.bbox, value_box, text,
-                             _limit_x(lh, hits), lh.hit.score))
+        out.append(Candidate(lh.field, lh.bbox, value_box, text, limit, lh.hit.score))
     return out
 
 
+def _below(lh: LabelHit, lines: list[NormLine], hits: list[LabelHit],
+           limit_x: float) -> tuple[NormLine, int, int] | None:
+    """The value printed under its label: the nearest line below, within the label's column."""
+    x0, _, _, y1 = lh.bbox
+    h = max(lh.bbox[3] - lh.bbox[1], 1e-6)
+    label_boxes = [o.bbox for o in hits]
+    best: tuple[float, NormLine, int, int] | None = None
+    for nl in lines:
+        if nl is lh.hit.line or not nl.boxes:
+            continue
+        top = min(b[1] for b in nl.boxes)
+        if not (y1 - 0.3 * h <= top <= y1 + BELOW_GAP * h):
+            continue
+        idx = [i for i, b in enumerate(nl.boxes)
+               if x0 - 0.6 * h <= (b[0] + b[2]) / 2 <= limit_x
+               and not any(_inside(b, lb) for lb in label_boxes)]
+        if not idx or nl.boxes[idx[0]][0] > x0 + COLUMN_SLACK * h:
+            continue
+        start, end = _contiguous(idx)
+        if best is None or top < best[0]:
+            best = (top, nl, start, end)
+    if best is None:
+        return None
+    _, nl, start, end = best
+    start, end = _strip(nl.text, start, end)
+    return (nl, start, end) if end > start else None
+
+
+def _contiguous(idx: list[int]) -> tuple[int, int]:
+    end = idx[0] + 1
+    for i in idx[1:]:
+        if i != end:
+            break
+        end = i + 1
+    return idx[0], end
+
+
+def _inside(box: BBox, outer: BBox) -> bool:
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    return outer[0] <= cx <= outer[2] and outer[1] <= cy <= outer[3]
+
+
 def _strip(text: str, start: int, end: int) -> tuple[int, int]:
+    """Drop separators around a value, keeping a closing bracket whose opener is inside."""
     while start < end and text[start] in SEPARATORS:
         start += 1
     while end > start and text[end - 1] in SEPARATORS:
+        if text[end - 1] in ")）]］" and "(（[［"[")）]］".index(text[end - 1])] in text[start:end]:
+            break
         end -= 1
     return start, end
 

@@ -16,7 +16,9 @@ from pipeline.geometry import relative_transform
 from pipeline.model import Page
 
 DETECT_LONG_SIDE = 800          # px: document-quad search runs on a downscaled copy
-MIN_DOC_AREA, MAX_DOC_AREA = 0.08, 0.92  # the quad's share of the frame
+MIN_DOC_AREA, MAX_DOC_AREA = 0.03, 0.92  # the quad's share of the frame (a card on A4: ~7%)
+RING_PX = 6                     # px (downscaled): bands inside/outside a quad's edge compared
+MIN_EDGE_CONTRAST = 30          # colour distance (sum over RGB) between paper and surroundings
 SKEW_RANGE, SKEW_STEP = 5.0, 0.25        # degrees searched for deskew
 MIN_SKEW = 0.3                  # smaller angles are left alone
 
@@ -47,11 +49,26 @@ def _paper_quad(rgb: np.ndarray) -> np.ndarray | None:
         if not fits or area <= best_area:
             continue
         approx = cv2.approxPolyDP(hull, 0.02 * cv2.arcLength(hull, True), True)
-        if len(approx) == 4:
+        if len(approx) == 4 and _stands_out(small, approx.reshape(4, 2)):
             best, best_area = approx.reshape(4, 2).astype(np.float64), area
     if best is None:
         return None
     return _order_corners(best) / scale
+
+
+def _stands_out(small: np.ndarray, quad: np.ndarray) -> bool:
+    """A sheet differs in colour from what lies around it. (A table printed on the sheet may
+    pass too: the caller falls back to the whole frame when the flattened page reads badly.)"""
+    inside = np.zeros(small.shape[:2], np.uint8)
+    cv2.fillPoly(inside, [quad.astype(np.int32)], 1)
+    kernel = np.ones((2 * RING_PX + 1, 2 * RING_PX + 1), np.uint8)
+    outer = cv2.dilate(inside, kernel).astype(bool) & ~inside.astype(bool)
+    shrunk = cv2.erode(inside, np.ones((5, 5), np.uint8))
+    margin = shrunk.astype(bool) & ~cv2.erode(shrunk, kernel).astype(bool)
+    if outer.sum() < 10 or margin.sum() < 10:
+        return False
+    diff = np.abs(np.median(small[outer], axis=0) - np.median(small[margin], axis=0)).sum()
+    return bool(diff > MIN_EDGE_CONTRAST)
 
 
 def _order_corners(pts: np.ndarray) -> np.ndarray:

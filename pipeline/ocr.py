@@ -88,8 +88,11 @@ class TesserocrEngine:
         if it is None:
             return out
         while True:
-            sym = it.GetUTF8Text(level_sym)
-            box = it.BoundingBox(level_sym)
+            try:
+                sym = it.GetUTF8Text(level_sym)
+                box = it.BoundingBox(level_sym)
+            except RuntimeError:  # an empty element (blank page): nothing to read here
+                sym, box = "", None
             if sym and box:
                 chars.append(sym)
                 boxes.append(tuple(box))

@@ -7,6 +7,9 @@ This is the only module that imports ``classifiers`` and ``redaction``.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -16,7 +19,7 @@ import numpy as np
 
 from classifiers.doctype import Classification, classify
 from classifiers.layouts import doc_layouts, field_specs
-from pipeline import ingest, normalize
+from pipeline import ingest, normalize, ocrprep
 from pipeline.checkdigit import insurance_kind_from_number, is_valid_insurer_number
 from pipeline.errors import HokenmaskError, InternalError
 from pipeline.extract import extract_value
@@ -36,8 +39,6 @@ from redaction.pdflayer import read_pdf_layer
 
 log = logging.getLogger("hokenmask")
 
-OCR_LONG_SIDE = {"card": 1100, "page": 2000}  # px: working size handed to Tesseract
-CARD_ASPECT = 1.52                             # long/short above this looks like a card or slip
 LABEL_PAD = 0.004                              # relative padding around a value region
 
 
@@ -53,11 +54,21 @@ class Context:
     def ocr(self) -> OcrEngine:
         return self.engine or default_engine(self.settings)
 
+    @contextmanager
+    def timed(self, stage: str) -> Iterator[None]:
+        """Add the wall time of a stage to ``trace`` (seconds, summed over calls)."""
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.trace[stage] = self.trace.get(stage, 0.0) + time.perf_counter() - start
+
 
 def check_document(path: Path, ctx: Context) -> Document:
     """Read and judge every page of a file; errors become ``Document.error``, never raise."""
     try:
-        doc = ingest.load(path, ctx.settings)
+        with ctx.timed("ingest"):
+            doc = ingest.load(path, ctx.settings)
     except HokenmaskError as exc:
         return Document(source=path, error=ReadError(exc.code, exc.message))
     try:
@@ -79,9 +90,10 @@ def _check_pages(doc: Document, ctx: Context):
     with ingest.open_pdf(doc.data) as pdf:
         for page in doc.pages:
             pdf_page = pdf[page.index]
-            layer = read_pdf_layer(pdf_page)
+            with ctx.timed("pdf_layer"):
+                layer = read_pdf_layer(pdf_page)
+                lines = None if layer.is_scan else pdf_lines(pdf_page)
             page = replace(page, pdf=layer)
-            lines = None if layer.is_scan else pdf_lines(pdf_page)
             yield check_page(page, ctx, pdf_text=lines or None)
 
 
@@ -89,46 +101,70 @@ def check_page(page: Page, ctx: Context, pdf_text: list[TextLine] | None = None)
     """Judge one page. ``pdf_text``: the page's text layer, used instead of OCR when present."""
     if pdf_text:
         page = replace(page, lines=tuple(pdf_text), evidence=(*page.evidence, "text_layer"))
-        result = classify_page(page)
+        with ctx.timed("classify"):
+            result = classify_page(page)
     else:
-        page = normalize.apply(page, [normalize.flatten(page.image)]) if page.pdf is None else page
-        page = normalize.apply(page, [normalize.deskew(page.image)])
-        page, result = _read_upright(page, ctx)
+        page, result = read_page(page, ctx)
     page = replace(page, doc_type=result.doc_type, confidence=result.confidence,
                    evidence=page.evidence + result.evidence)
-    page = locate_fields(page, ctx)
-    page = replace(page, insurance_kind=_insurance_kind(page))
-    return judge(page, ctx.policy, ctx.as_of)
+    with ctx.timed("locate"):
+        page = locate_fields(page, ctx)
+        page = replace(page, insurance_kind=_insurance_kind(page))
+    with ctx.timed("judge"):
+        return judge(page, ctx.policy, ctx.as_of)
+
+
+def read_page(page: Page, ctx: Context) -> tuple[Page, Classification]:
+    """OCR a raster page, trying views until one reads as a known document.
+
+    Views, cheapest first: the sheet found in the frame (flattened) and deskewed; the whole
+    frame deskewed; then quarter turns. The first confident reading wins, else the best.
+    """
+    with ctx.timed("normalize"):
+        views = []
+        if page.pdf is None:
+            flat = normalize.flatten(page.image)
+            if "document_found" in flat.evidence:
+                views.append(normalize.apply(page, [flat]))
+        views.append(page)
+        views = [normalize.apply(v, [normalize.deskew(v.image)]) for v in views]
+    tried: list[tuple[Page, Classification]] = []
+    for view in views:
+        read = _ocr_and_classify(view, ctx)
+        tried.append(read)
+        if _confident(read[1], ctx):
+            return read
+    base = tried[-1][0]
+    with ctx.timed("orientation"):
+        osd = ctx.ocr.orientation(_scaled(cv2.cvtColor(base.image, cv2.COLOR_RGB2GRAY), 1500))
+    turns = [osd[0] // 90] if osd and osd[0] else []
+    turns += [k for k in (1, 2, 3) if k not in turns]
+    for k in turns:
+        turned = normalize.apply(base, [normalize.rotate_quarter(base.image, k)])
+        with ctx.timed("orientation"):
+            read = _ocr_and_classify(turned, ctx)
+        tried.append(read)
+        if _confident(read[1], ctx):
+            return read
+    page, result = max(tried, key=lambda pr: (pr[1].doc_type != "unknown", pr[1].confidence))
+    return replace(page, evidence=(*page.evidence, "orientation_uncertain")), result
+
+
+def _confident(result: Classification, ctx: Context) -> bool:
+    return result.doc_type != "unknown" and result.confidence >= ctx.policy.confidence_threshold
+
+
+def _ocr_and_classify(page: Page, ctx: Context) -> tuple[Page, Classification]:
+    with ctx.timed("ocr"):
+        page = replace(page, lines=tuple(ocr_lines(page.image, ctx)))
+    with ctx.timed("classify"):
+        return page, classify_page(page)
 
 
 def classify_page(page: Page) -> Classification:
     h, w = page.image.shape[:2]
     aspect = max(h, w) / max(1, min(h, w))
     return classify([normalize_line(ln) for ln in page.lines], aspect)
-
-
-def _read_upright(page: Page, ctx: Context) -> tuple[Page, Classification]:
-    """OCR the page; when nothing is recognised, try the orientation Tesseract suggests."""
-    page = replace(page, lines=tuple(ocr_lines(page.image, ctx)))
-    result = classify_page(page)
-    if result.doc_type != "unknown" and result.confidence >= ctx.policy.confidence_threshold:
-        return page, result
-    gray = cv2.cvtColor(page.image, cv2.COLOR_RGB2GRAY)
-    osd = ctx.ocr.orientation(_scaled(gray, 1500))
-    tried = [(page, result)]
-    turns = [osd[0] // 90] if osd and osd[0] else []
-    turns += [k for k in (1, 2, 3) if k not in turns]
-    for k in turns[:3]:
-        turned = normalize.apply(page, [normalize.rotate_quarter(page.image, k)])
-        turned = replace(turned, lines=tuple(ocr_lines(turned.image, ctx)))
-        res = classify_page(turned)
-        tried.append((turned, res))
-        if res.doc_type != "unknown" and res.confidence >= ctx.policy.confidence_threshold:
-            break
-    best = max(tried, key=lambda pr: (pr[1].doc_type != "unknown", pr[1].confidence))
-    if best[0] is not page:
-        return best
-    return page, result
 
 
 def _scaled(gray: np.ndarray, long_side: int) -> np.ndarray:
@@ -140,23 +176,23 @@ def _scaled(gray: np.ndarray, long_side: int) -> np.ndarray:
 
 
 def ocr_lines(rgb: np.ndarray, ctx: Context) -> list[TextLine]:
-    """OCR a working image at the size Tesseract reads best; boxes relative to the image.
+    """OCR a working image; boxes relative to the image.
 
-    Solid paint-outs are whitened first: Tesseract reads a black box as junk glyphs and then
-    garbles the labels beside it. Mask state is judged later on the original pixels.
+    The image is flat-fielded, solid paint-outs and table ruling are whitened (Tesseract reads
+    a black box as junk glyphs and loses text inside ruled cells) and the text is scaled to
+    the height Tesseract reads best. Mask state is judged later on the original pixels.
     """
-    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    blobs = detect.solid_blobs(detect.paper_model(rgb))
+    model = detect.paper_model(rgb)
+    background = cv2.cvtColor(model.background, cv2.COLOR_RGB2GRAY)
+    gray = ocrprep.flat_field(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), background)
+    blobs = detect.solid_blobs(model)
     if blobs.any():
-        blobs = cv2.dilate(blobs.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
-        gray = gray.copy()
-        gray[blobs] = int(np.median(gray))
-    h, w = gray.shape
-    kind = "card" if max(h, w) / max(1, min(h, w)) > CARD_ASPECT else "page"
-    small = _scaled(gray, OCR_LONG_SIDE[kind])
+        gray[cv2.dilate(blobs.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)] = 255
+    gray = ocrprep.remove_rules(gray)
+    small, _ = ocrprep.scale_for_ocr(gray, ctx.settings.ocr_target_text_px)
     sh, sw = small.shape
     out = []
-    for ln in ctx.ocr.lines(small, psm=11 if kind == "page" else 6):
+    for ln in ctx.ocr.lines(small, psm=11):
         boxes = tuple(from_pixels(b, sw, sh) for b in ln.boxes)
         out.append(TextLine(ln.text, boxes, ln.conf, "ocr", ln.confs))
     return out

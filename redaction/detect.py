@@ -23,25 +23,39 @@ WORD_GAP = 1.6           # components closer than this × text height belong to 
 START_GAP = 4.0          # the value starts within this × text height of its label
 
 
+BACKGROUND_STEP = 4      # the paper colour is estimated on a 1/4-scale copy …
+BACKGROUND_WINDOW = 0.06  # … with a median over this share of the page's long side
+
+
 @dataclass(frozen=True)
 class PaperModel:
-    """The page's paper colour and per-pixel maps derived once per page."""
+    """The local paper colour and per-pixel maps, derived once per page."""
 
-    colour: np.ndarray
-    nonpaper: np.ndarray  # bool H×W
-    flat: np.ndarray      # bool H×W: locally uniform
+    background: np.ndarray  # H×W×3 uint8: the paper colour around each pixel
+    nonpaper: np.ndarray    # bool H×W: ink, a mask, a sticky note … anything but paper
+    flat: np.ndarray        # bool H×W: locally uniform
+
+
+def paper_background(rgb: np.ndarray) -> np.ndarray:
+    """Paper colour at every pixel: a wide median, so shading and coloured stock are paper
+    while text lines and mask boxes (thin next to the window) are not."""
+    h, w = rgb.shape[:2]
+    small = cv2.resize(rgb, (max(1, w // BACKGROUND_STEP), max(1, h // BACKGROUND_STEP)),
+                       interpolation=cv2.INTER_AREA)
+    k = max(3, int(BACKGROUND_WINDOW * max(small.shape[:2])) | 1)
+    bg = cv2.medianBlur(small, min(k, 255))
+    return cv2.resize(bg, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 def paper_model(rgb: np.ndarray) -> PaperModel:
-    small = rgb[::4, ::4].reshape(-1, 3)
-    colour = np.median(small, axis=0)
-    dist = np.abs(rgb.astype(np.int16) - colour.astype(np.int16)).sum(axis=2)
+    background = paper_background(rgb)
+    dist = np.abs(rgb.astype(np.int16) - background.astype(np.int16)).sum(axis=2)
     nonpaper = dist > PAPER_DISTANCE
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
     mean = cv2.blur(gray, (5, 5))
     sq = cv2.blur(gray * gray, (5, 5))
     std = np.sqrt(np.maximum(sq - mean * mean, 0))
-    return PaperModel(colour, nonpaper, std < UNIFORM_STD)
+    return PaperModel(background, nonpaper, std < UNIFORM_STD)
 
 
 def value_region(model: PaperModel, label: BBox, limit_x: float) -> BBox | None:

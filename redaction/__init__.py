@@ -1,0 +1,1 @@
+"""Mask-state detection, forensic leak checks, true redaction and verification."""

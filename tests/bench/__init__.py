@@ -1,0 +1,1 @@
+"""Accuracy and speed benchmark over a generated corpus (``make bench``)."""

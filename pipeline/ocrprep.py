@@ -18,15 +18,22 @@ def flat_field(gray: np.ndarray, background: np.ndarray) -> np.ndarray:
     return np.clip(out, 0, 255).astype(np.uint8)
 
 
-def remove_rules(gray: np.ndarray) -> np.ndarray:
+def remove_rules(gray: np.ndarray, max_thickness: int | None = None) -> np.ndarray:
     """Whiten long horizontal and vertical lines (table ruling, frames, cut lines).
 
-    No closing first: that would fuse a line of text into one long run and erase it.
+    No closing first: that would fuse a line of text into one long run and erase it. With
+    ``max_thickness``, runs thicker than that (a marker stroke, a box) are kept.
     """
     ink = (gray < INK_LEVEL).astype(np.uint8)
     n = max(15, int(LINE_FRACTION * max(gray.shape)))
     horiz = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, n), np.uint8))
     vert = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((n, 1), np.uint8))
+    if max_thickness:
+        t = max_thickness + 1
+        horiz &= ~cv2.dilate(cv2.morphologyEx(horiz, cv2.MORPH_OPEN, np.ones((t, 1), np.uint8)),
+                             np.ones((3, 3), np.uint8))
+        vert &= ~cv2.dilate(cv2.morphologyEx(vert, cv2.MORPH_OPEN, np.ones((1, t), np.uint8)),
+                            np.ones((3, 3), np.uint8))
     rules = cv2.dilate(horiz | vert, np.ones((3, 3), np.uint8)).astype(bool)
     if not rules.any():
         return gray

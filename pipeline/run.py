@@ -23,10 +23,10 @@ from pipeline import ingest, normalize, ocrprep
 from pipeline.checkdigit import insurance_kind_from_number, is_valid_insurer_number
 from pipeline.errors import HokenmaskError, InternalError
 from pipeline.extract import extract_value
-from pipeline.geometry import BBox, from_pixels, pad, union
+from pipeline.geometry import BBox, area, from_pixels, intersection, map_box, pad, union
 from pipeline.locate import Candidate, candidates, find_labels
 from pipeline.messages import reason_message
-from pipeline.model import Document, Field, Page, ReadError, Reason, TextLine, Word
+from pipeline.model import Document, Field, Page, ReadError, Reason, TextLine
 from pipeline.names import insurance_kind_from_insurer_name
 from pipeline.ocr import OcrEngine, default_engine
 from pipeline.pdftext import pdf_lines
@@ -34,7 +34,7 @@ from pipeline.policy import Policy
 from pipeline.rules import judge
 from pipeline.settings import DEFAULT, Settings
 from pipeline.textmatch import NormLine, normalize_line
-from redaction import detect
+from redaction import detect, forensics
 from redaction.pdflayer import read_pdf_layer
 
 log = logging.getLogger("hokenmask")
@@ -75,30 +75,37 @@ def check_document(path: Path, ctx: Context) -> Document:
         pages = tuple(_check_pages(doc, ctx))
     except HokenmaskError as exc:
         return Document(source=path, error=ReadError(exc.code, exc.message))
-    except Exception:
-        log.exception("internal error on a page of %s", path.name)
+    except Exception as exc:  # an internal failure is reported, never shown as clean
+        # Only the exception's type: its text may quote what a library read from the page.
+        log.error("internal error (%s) on a page of %s", type(exc).__name__, path.name)
         err = InternalError()
         return Document(source=path, error=ReadError(err.code, err.message))
     return replace(doc, pages=pages)
 
 
-def _check_pages(doc: Document, ctx: Context):
+def _check_pages(doc: Document, ctx: Context) -> Iterator[Page]:
     if doc.kind != "pdf":
+        with ctx.timed("forensics"):
+            found = forensics.image_findings(doc.data)
         for page in doc.pages:
-            yield check_page(page, ctx)
+            yield check_page(page, ctx, found=found)
         return
     with ingest.open_pdf(doc.data) as pdf:
+        with ctx.timed("forensics"):
+            found = forensics.pdf_findings(pdf, doc.data)
         for page in doc.pages:
             pdf_page = pdf[page.index]
             with ctx.timed("pdf_layer"):
                 layer = read_pdf_layer(pdf_page)
                 lines = None if layer.is_scan else pdf_lines(pdf_page)
             page = replace(page, pdf=layer)
-            yield check_page(page, ctx, pdf_text=lines or None)
+            yield check_page(page, ctx, pdf_text=lines or None, found=found)
 
 
-def check_page(page: Page, ctx: Context, pdf_text: list[TextLine] | None = None) -> Page:
-    """Judge one page. ``pdf_text``: the page's text layer, used instead of OCR when present."""
+def check_page(page: Page, ctx: Context, pdf_text: list[TextLine] | None = None,
+               found: forensics.Findings | None = None) -> Page:
+    """Judge one page. ``pdf_text``: the page's text layer, used instead of OCR when present;
+    ``found``: what the file gives away beyond its pixels (history, thumbnails …)."""
     if pdf_text:
         page = replace(page, lines=tuple(pdf_text), evidence=(*page.evidence, "text_layer"))
         with ctx.timed("classify"):
@@ -109,6 +116,7 @@ def check_page(page: Page, ctx: Context, pdf_text: list[TextLine] | None = None)
                    evidence=page.evidence + result.evidence)
     with ctx.timed("locate"):
         page = locate_fields(page, ctx)
+        page = apply_findings(page, found or forensics.Findings())
         page = replace(page, insurance_kind=_insurance_kind(page))
     with ctx.timed("judge"):
         return judge(page, ctx.policy, ctx.as_of)
@@ -185,9 +193,9 @@ def ocr_lines(rgb: np.ndarray, ctx: Context) -> list[TextLine]:
     model = detect.paper_model(rgb)
     background = cv2.cvtColor(model.background, cv2.COLOR_RGB2GRAY)
     gray = ocrprep.flat_field(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), background)
-    blobs = detect.solid_blobs(model)
-    if blobs.any():
-        gray[cv2.dilate(blobs.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)] = 255
+    if model.covers.any():
+        grown = cv2.dilate(model.covers.astype(np.uint8), np.ones((5, 5), np.uint8))
+        gray[grown.astype(bool)] = 255
     gray = ocrprep.remove_rules(gray)
     small, _ = ocrprep.scale_for_ocr(gray, ctx.settings.ocr_target_text_px)
     sh, sw = small.shape
@@ -206,36 +214,37 @@ def locate_fields(page: Page, ctx: Context) -> Page:
     nlines = [normalize_line(ln) for ln in page.lines]
     label_table = {f: (specs[f].labels, specs[f].suffix_labels) for f in carried}
     hits = find_labels(nlines, label_table)
-    found = candidates(nlines, hits)
+    h, w = page.image.shape[:2]
+    found = candidates(nlines, hits, aspect=h / max(w, 1))
     model = detect.paper_model(page.image)
-    hidden = [w for w in (page.pdf.words if page.pdf else ()) if w.source != "pdf"]
     fields: dict[str, Field] = {}
     chars = _readable_chars(nlines, [h.bbox for h in hits], model)
     for name in carried:
         copies = [c for c in found if c.field == name]
-        fields[name] = _judge_field(name, copies, model, chars, hidden, ctx)
+        fields[name] = _judge_field(name, copies, model, chars, ctx)
     if layout.personal_qr:
         fields["qr_code"] = _qr_field(page, model)
     return replace(page, fields=fields)
 
 
 def _judge_field(name: str, copies: list[Candidate], model: detect.PaperModel,
-                 chars: list[tuple[str, float, BBox]], hidden: list[Word], ctx: Context) -> Field:
+                 chars: list[tuple[str, float, BBox]], ctx: Context) -> Field:
     if not copies:
         return Field(name, "absent", evidence=("label_not_found",))
     keep = ctx.policy.action(name) == "keep"
     spec = field_specs()[name]
     judged: list[tuple[str, BBox, str | None, tuple[str, ...]]] = []
     for c in copies:
-        read = c.value_box if any(ch.isalnum() for ch in c.text) else None
-        region = read or detect.value_region(model, c.label_box, c.limit_x)
-        if region is None:
-            judged.append(("masked", c.label_box, None, ("no_value_region",)))
+        read = c.value_box if detect.looks_like(c.text, spec.kind) else None
+        region = read or detect.value_region(model, c.anchor_box, c.limit_x)
+        if region is None:  # nothing printed after the label: the empty slot up to the next label
+            a = c.anchor_box
+            slot = (a[2], a[1], max(c.limit_x, a[2]), a[3])
+            judged.append(("masked", slot, None, ("no_value_region",)))
             continue
         region = pad(region, LABEL_PAD)
         inside = [(ch, conf) for ch, conf, box in chars if _centre_in(box, region)]
-        n_hidden = sum(1 for w in hidden if _centre_in(w.bbox, region))
-        st = detect.mask_state(model, region, inside, hidden=n_hidden)
+        st = detect.mask_state(model, region, inside, spec.kind)
         value = extract_value(name, spec.kind, c.text) if keep and st.state == "visible" else None
         judged.append((st.state, region, value, st.evidence))
     visible = [j for j in judged if j[0] == "visible"]
@@ -243,6 +252,43 @@ def _judge_field(name: str, copies: list[Candidate], model: detect.PaperModel,
     state, bbox, value, evidence = best
     return Field(name, state, bbox=bbox, value=value, evidence=evidence,
                  copies=tuple(j[1] for j in judged))
+
+
+def apply_findings(page: Page, found: forensics.Findings) -> Page:
+    """Fields whose value the file still gives away are visible, whatever the pixels show."""
+    boxes, codes = found.for_page(page.index)
+    if not boxes and not codes:
+        return page
+    to_work = np.linalg.inv(page.to_source)
+    work_boxes = [(map_box(to_work, b), code) for b, code in boxes]
+    fields = dict(page.fields)
+    reasons = [Reason(c, reason_message(c)) for c in sorted(codes)]
+    matched: set[int] = set()
+    for name, f in page.fields.items():
+        if f.state == "absent":
+            continue
+        hits = [i for i, (b, _) in enumerate(work_boxes)
+                for copy in (f.copies or (f.bbox,)) if copy and _overlaps(b, copy)]
+        matched.update(hits)
+        hit = work_boxes[hits[0]][1] if hits else None
+        if hit is None and found.original_inside and f.state == "masked":
+            hit = "trailing_data" if "trailing_data" in codes else "thumbnail_leak"
+        if hit is None:
+            continue
+        if f.state != "visible":
+            fields[name] = replace(f, state="visible", evidence=(*f.evidence, hit))
+        reasons.append(Reason(hit, reason_message(hit, name), name))
+    # Recoverable content that no field accounts for: fail closed, at page level.
+    for code in sorted({code for i, (_, code) in enumerate(work_boxes) if i not in matched}):
+        if page.doc_type != "unknown":
+            reasons.append(Reason(code, reason_message(code)))
+    return replace(page, fields=fields, reasons=(*page.reasons, *reasons))
+
+
+def _overlaps(a: BBox, b: BBox) -> bool:
+    """Boxes share at least half of the smaller one."""
+    inter = intersection(a, b)
+    return inter > 0 and inter >= 0.5 * min(area(a), area(b))
 
 
 def _centre_in(box: BBox, region: BBox) -> bool:
@@ -258,7 +304,7 @@ def _readable_chars(nlines: list[NormLine], label_boxes: list[BBox],
         for ch, conf, box in zip(nl.text, nl.confs, nl.boxes, strict=False):
             if any(_centre_in(box, lb) for lb in label_boxes):
                 continue
-            if nl.line.source == "ocr" and detect.on_solid(model, box):
+            if nl.line.source == "ocr" and detect.on_cover(model, box):
                 continue
             out.append((ch, conf, box))
     return out
@@ -299,7 +345,8 @@ def _kind_from_numbers(page: Page) -> str | None:
     """Transiently read the insurer number next to its label; only the kind survives."""
     nlines = [normalize_line(ln) for ln in page.lines]
     hits = find_labels(nlines, {"insurer_number": (("保険者番号",), ())})
-    for c in candidates(nlines, hits):
+    h, w = page.image.shape[:2]
+    for c in candidates(nlines, hits, aspect=h / max(w, 1)):
         digits = "".join(ch for ch in c.text if ch.isdigit())
         if is_valid_insurer_number(digits):
             return insurance_kind_from_number(digits)

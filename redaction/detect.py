@@ -1,39 +1,51 @@
 """Mask state of a field from pixels and readable text: visible, masked, or nothing there.
 
-Fail closed: a value region is ``masked`` only when it is solidly covered (a uniform fill, a
-sticky note, a coarse mosaic) or blank; ink that is neither solid nor read (blur, a fine
+Fail closed: a value region is ``masked`` only when a cover (a solid box, marker strokes, a
+sticky note) lies over it, or it is blank; ink that is neither covered nor read (blur, a fine
 mosaic, a translucent highlighter) counts as ``visible``.
+
+A *cover* is thick non-paper paint with no ink inside it: thick, because its inscribed radius
+is well above a pen stroke's; nothing inside, because a translucent highlighter still shows
+darker glyphs through it while a box, marker or sticky note does not.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from pipeline.geometry import BBox, from_pixels, to_pixels
+from pipeline.ocrprep import remove_rules, text_height
 
-PAPER_DISTANCE = 60      # colour distance (sum over RGB) from paper that counts as ink or mask
-UNIFORM_STD = 6.0        # a pixel whose 5×5 neighbourhood varies less than this is "flat"
-SOLID_FRACTION = 0.6     # flat non-paper share of a region that makes it a mask
-BLANK_FRACTION = 0.02    # non-paper share below which a region is empty
-READABLE_CONF = 0.6
-WORD_GAP = 1.6           # components closer than this × text height belong to one value
-START_GAP = 4.0          # the value starts within this × text height of its label
-
-
-BACKGROUND_STEP = 4      # the paper colour is estimated on a 1/4-scale copy …
+PAPER_DISTANCE = 60       # colour distance (sum over RGB) from paper that counts as ink or paint
+BACKGROUND_STEP = 4       # the paper colour is estimated on a 1/4-scale copy …
 BACKGROUND_WINDOW = 0.06  # … with a median over this share of the page's long side
+COVER_RADIUS = 0.22       # × glyph height: paint thicker than this (inscribed radius) may cover
+COVER_MIN_RADIUS = 3.0    # px, whatever the glyph height
+DARK_PAINT = 100          # grey level below which paint (box, marker) hides everything under it
+INNER_INK_DELTA = 60      # grey levels darker than a cover's mean that count as ink inside it
+INNER_INK_SHARE = 0.04    # a cover with more ink inside than this is translucent (highlighter)
+COVERED_SHARE = 0.55      # share of a value region under covers that makes it masked …
+COVERED_OF_INK = 0.9      # … or share of its ink that is cover paint (marker strokes with gaps)
+BLANK_SHARE = 0.02        # non-paper share below which a region is empty
+READABLE_CONF = 0.6
+WORD_GAP = 1.6            # components closer than this × text height belong to one value
+START_GAP = 30.0          # the value starts within this × text height of its label
+DEFAULT_GLYPH_PX = 20.0
+RULE_THICKNESS = 0.25     # × glyph height: table rules are thinner; marker strokes are not
 
 
 @dataclass(frozen=True)
 class PaperModel:
-    """The local paper colour and per-pixel maps, derived once per page."""
+    """Per-pixel maps of a page, derived once."""
 
     background: np.ndarray  # H×W×3 uint8: the paper colour around each pixel
-    nonpaper: np.ndarray    # bool H×W: ink, a mask, a sticky note … anything but paper
-    flat: np.ndarray        # bool H×W: locally uniform
+    nonpaper: np.ndarray    # bool: ink, paint, notes … anything but paper (table rules removed)
+    covers: np.ndarray      # bool: opaque paint that hides what is under it
+    glyph_px: float         # typical glyph height
 
 
 def paper_background(rgb: np.ndarray) -> np.ndarray:
@@ -51,15 +63,41 @@ def paper_model(rgb: np.ndarray) -> PaperModel:
     background = paper_background(rgb)
     dist = np.abs(rgb.astype(np.int16) - background.astype(np.int16)).sum(axis=2)
     nonpaper = dist > PAPER_DISTANCE
-    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    mean = cv2.blur(gray, (5, 5))
-    sq = cv2.blur(gray * gray, (5, 5))
-    std = np.sqrt(np.maximum(sq - mean * mean, 0))
-    return PaperModel(background, nonpaper, std < UNIFORM_STD)
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    flat = np.clip(gray.astype(np.float32) / np.maximum(
+        cv2.cvtColor(background, cv2.COLOR_RGB2GRAY).astype(np.float32), 1) * 255, 0, 255)
+    glyph = text_height(flat.astype(np.uint8)) or DEFAULT_GLYPH_PX
+    thin = max(3, int(RULE_THICKNESS * glyph))
+    ruled = remove_rules(np.where(nonpaper, 0, 255).astype(np.uint8), max_thickness=thin) == 0
+    covers = find_covers(gray, ruled, glyph)
+    return PaperModel(background, ruled, covers, glyph)
+
+
+def find_covers(gray: np.ndarray, nonpaper: np.ndarray, glyph_px: float) -> np.ndarray:
+    """Bool map of opaque paint: thick non-paper regions with no ink showing through."""
+    radius = max(COVER_MIN_RADIUS, COVER_RADIUS * glyph_px)
+    dist = cv2.distanceTransform(nonpaper.astype(np.uint8), cv2.DIST_L2, 3)
+    core = (dist >= radius).astype(np.uint8)
+    if not core.any():
+        return np.zeros_like(nonpaper)
+    k = int(2 * radius + 1)
+    thick = cv2.dilate(core, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    thick = thick.astype(bool) & nonpaper
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(thick.astype(np.uint8), connectivity=8)
+    opaque = np.zeros(n, bool)
+    for i in range(1, n):
+        x, y, w, h, _ = stats[i]
+        values = gray[y:y + h, x:x + w][labels[y:y + h, x:x + w] == i]
+        paint = float(np.median(values))
+        # Dark paint hides everything under it; light paint (a sticky note) is opaque only if
+        # no darker ink shows through it, as it does through a highlighter.
+        inner = float((values < paint - INNER_INK_DELTA).mean())
+        opaque[i] = paint < DARK_PAINT or inner < INNER_INK_SHARE
+    return opaque[labels]
 
 
 def value_region(model: PaperModel, label: BBox, limit_x: float) -> BBox | None:
-    """Bound the ink or mask right of a label (or, failing that, under it), relative box."""
+    """Bound the ink or paint right of a label (or, failing that, under it), relative box."""
     h_img, w_img = model.nonpaper.shape
     lx0, ly0, lx1, ly1 = to_pixels(label, w_img, h_img)
     th = max(ly1 - ly0, 4)
@@ -102,56 +140,56 @@ class MaskState:
     evidence: tuple[str, ...]
 
 
-SOLID_MIN_PX = 12         # a solid blob smaller than this (px, each side) may be a glyph stroke
-SOLID_FILL = 0.85         # share of its bounding box a mask blob fills (text on a bar has holes)
-
-
-def solid_blobs(model: PaperModel) -> np.ndarray:
-    """Bool mask of solid covers (boxes, sticky notes, marker): paint-outs hidden from OCR."""
-    solid = (model.nonpaper & model.flat).astype(np.uint8)
-    solid = cv2.morphologyEx(solid, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(solid, connectivity=8)
-    keep = np.zeros(n, bool)
-    for i in range(1, n):
-        _, _, w, h, a = stats[i]
-        if w >= SOLID_MIN_PX and h >= SOLID_MIN_PX and a >= SOLID_FILL * w * h:
-            keep[i] = True
-    return keep[labels]
-
-
-def on_solid(model: PaperModel, box: BBox) -> bool:
-    """True when a (recognised) character's box lies on a solid mask rather than on paper."""
-    h_img, w_img = model.nonpaper.shape
+def _share(mask: np.ndarray, box: BBox) -> float | None:
+    h_img, w_img = mask.shape
     x0, y0, x1, y1 = to_pixels(box, w_img, h_img)
     if x1 <= x0 or y1 <= y0:
-        return False
-    return float((model.nonpaper[y0:y1, x0:x1] & model.flat[y0:y1, x0:x1]).mean()) >= SOLID_FRACTION
+        return None
+    return float(mask[y0:y1, x0:x1].mean())
 
 
-def readable_chars(chars: list[tuple[str, float]]) -> int:
-    """How many characters read in a region are real glyphs read with confidence."""
-    return sum(1 for ch, conf in chars if conf >= READABLE_CONF and (ch.isalnum()))
+def on_cover(model: PaperModel, box: BBox) -> bool:
+    """True when a (recognised) character's box lies on paint rather than on paper."""
+    share = _share(model.covers, box)
+    return share is not None and share >= COVERED_SHARE
+
+
+# What a value of each kind is made of; OCR junk read off a mask rarely fits (a kanji read
+# off marker strokes is no digit of a number). How many such characters make it readable.
+_KIND_CHARS: dict[str, tuple[re.Pattern[str], int]] = {
+    "digits": (re.compile(r"[0-9]"), 1),
+    "code": (re.compile(r"[0-9A-Za-z\u3040-\u30ff\u4e00-\u9fff]"), 1),
+    "date": (re.compile(r"[0-9元]"), 1),
+    "name": (re.compile(r"[\u3040-\u30ff\u4e00-\u9fff\uf900-\ufaff々]"), 2),
+    "kana": (re.compile(r"[\u30a1-\u30fa\uff66-\uff9d]"), 2),
+    "text": (re.compile(r"[0-9A-Za-z\u3040-\u30ff\u4e00-\u9fff々]"), 2),
+    "choice": (re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]"), 1),
+}
+
+
+def looks_like(text: str, kind: str) -> bool:
+    """Does recognised text contain enough characters of the value's kind to be a reading?"""
+    pattern, needed = _KIND_CHARS.get(kind, _KIND_CHARS["text"])
+    return sum(1 for ch in text if pattern.fullmatch(ch)) >= needed
+
+
+def readable_chars(chars: list[tuple[str, float]], kind: str = "text") -> int:
+    """How many characters read in a region are glyphs of the value's kind, read confidently."""
+    pattern, _ = _KIND_CHARS.get(kind, _KIND_CHARS["text"])
+    return sum(1 for ch, conf in chars if conf >= READABLE_CONF and pattern.fullmatch(ch))
 
 
 def mask_state(model: PaperModel, region: BBox, chars: list[tuple[str, float]],
-               hidden: int = 0) -> MaskState:
-    """State of a value region given the characters read inside it (text, confidence).
-
-    ``hidden`` counts characters recoverable from the file (PDF text under a box, an OCR
-    layer …): any of them makes the field visible whatever the pixels show.
-    """
-    if hidden:
-        return MaskState("visible", ("recoverable_text",))
-    if readable_chars(chars):
+               kind: str = "text") -> MaskState:
+    """State of a value region given the characters read inside it (text, confidence)."""
+    if readable_chars(chars, kind) >= _KIND_CHARS.get(kind, _KIND_CHARS["text"])[1]:
         return MaskState("visible", ("text_read",))
-    h_img, w_img = model.nonpaper.shape
-    x0, y0, x1, y1 = to_pixels(region, w_img, h_img)
-    if x1 <= x0 or y1 <= y0:
+    covered = _share(model.covers, region)
+    ink = _share(model.nonpaper, region)
+    if covered is None or ink is None:
         return MaskState("visible", ("empty_region",))
-    nonpaper = model.nonpaper[y0:y1, x0:x1]
-    solid = (nonpaper & model.flat[y0:y1, x0:x1]).mean()
-    if solid >= SOLID_FRACTION:
-        return MaskState("masked", ("solid_cover",))
-    if nonpaper.mean() < BLANK_FRACTION:
+    if ink < BLANK_SHARE:
         return MaskState("masked", ("blank",))
+    if covered >= COVERED_SHARE or covered >= COVERED_OF_INK * ink:
+        return MaskState("masked", ("cover",))
     return MaskState("visible", ("ink_unread",))

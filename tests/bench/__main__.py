@@ -44,7 +44,7 @@ def ensure_corpus(corpus: Path, seed: int, count: int) -> None:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    corpus = args.out / "corpus"
+    corpus = args.corpus or args.out / "corpus"
     ensure_corpus(corpus, args.seed, args.count)
     files = corpus_files(corpus)
     policy = load_policy(None)
@@ -105,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--count", type=int, default=300)
     ap.add_argument("--seed", type=int, default=2024)
     ap.add_argument("--baseline-pages", type=int, default=15)
+    ap.add_argument("--corpus", type=Path, default=None,
+                    help="an existing generated corpus (default: generate into OUT/corpus)")
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     result = run(args)

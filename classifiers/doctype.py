@@ -11,6 +11,7 @@ from classifiers.layouts import DocLayout, doc_layouts
 from pipeline.textmatch import NormLine, find
 
 MIN_SCORE = 2.0          # below this no type is claimed: unknown
+CUE_MIN_SCORE = 0.78     # fuzzy cue match: one misread character in 資格確認書 still counts
 ASPECT_PENALTY = 0.5     # score multiplier when the page's shape does not fit the type
 NO_CUE_CONFIDENCE = 0.7  # "unknown" because nothing matched: sure enough to reject
 
@@ -35,7 +36,7 @@ def classify(lines: list[NormLine], aspect: float) -> Classification:
     for doc_type, layout in doc_layouts().items():
         total = 0.0
         for cue in layout.cues:
-            hits = find(cue.text, lines, min_score=0.85)
+            hits = find(cue.text, lines, min_score=CUE_MIN_SCORE)
             if hits:
                 total += cue.weight * max(h.score for h in hits)
                 evidence.setdefault(doc_type, []).append(f"cue:{cue.text}")

@@ -19,7 +19,9 @@ DETECT_LONG_SIDE = 800          # px: document-quad search runs on a downscaled 
 MIN_DOC_AREA, MAX_DOC_AREA = 0.03, 0.92  # the quad's share of the frame (a card on A4: ~7%)
 RING_PX = 6                     # px (downscaled): bands inside/outside a quad's edge compared
 MIN_EDGE_CONTRAST = 30          # colour distance (sum over RGB) between paper and surroundings
-SKEW_RANGE, SKEW_STEP = 5.0, 0.25        # degrees searched for deskew
+SKEW_RANGE, SKEW_COARSE, SKEW_STEP = 5.0, 1.0, 0.25  # degrees searched for deskew
+SKEW_LONG_SIDE = 700            # px: the projection search runs on a small copy
+VERTICAL_RATIO = 1.5            # column/row profile contrast that says the lines run vertically
 MIN_SKEW = 0.3                  # smaller angles are left alone
 
 
@@ -92,18 +94,39 @@ def flatten(rgb: np.ndarray) -> Step:
 
 
 def skew_angle(rgb: np.ndarray) -> float:
-    """Small text skew in degrees (positive: counter-clockwise), by projection-profile search."""
+    """Small text skew in degrees (positive: counter-clockwise), by projection-profile search:
+    a coarse sweep on a small copy, then a fine one around the best coarse angle."""
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    scale = 1000 / max(gray.shape)
+    scale = SKEW_LONG_SIDE / max(gray.shape)
     small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     ink = (small < np.median(small) - 40).astype(np.float32)
     if ink.mean() < 0.002:
         return 0.0
+    coarse = _best_angle(ink, np.arange(-SKEW_RANGE, SKEW_RANGE + 1e-9, SKEW_COARSE))
+    return _best_angle(ink, np.arange(coarse - SKEW_COARSE, coarse + SKEW_COARSE + 1e-9,
+                                      SKEW_STEP))
+
+
+def lines_run_vertically(rgb: np.ndarray) -> bool:
+    """True when the text lines run top to bottom (a page turned by 90° or 270°): ink summed
+    along columns then alternates between lines and gaps more than along rows."""
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    scale = SKEW_LONG_SIDE / max(gray.shape)
+    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    ink = (small < np.median(small) - 40).astype(np.float32)
+    if ink.mean() < 0.002:
+        return False
+    rows = np.var(ink.sum(axis=1)) / ink.shape[1] ** 2
+    cols = np.var(ink.sum(axis=0)) / ink.shape[0] ** 2
+    return bool(cols > VERTICAL_RATIO * rows)
+
+
+def _best_angle(ink: np.ndarray, angles: np.ndarray) -> float:
     h, w = ink.shape
     centre = (w / 2, h / 2)
     best, best_score = 0.0, -1.0
-    for angle in np.arange(-SKEW_RANGE, SKEW_RANGE + 1e-9, SKEW_STEP):
-        rot = cv2.warpAffine(ink, cv2.getRotationMatrix2D(centre, angle, 1.0), (w, h))
+    for angle in angles:
+        rot = cv2.warpAffine(ink, cv2.getRotationMatrix2D(centre, float(angle), 1.0), (w, h))
         score = float(np.var(rot.sum(axis=1)))
         if score > best_score:
             best, best_score = float(angle), score

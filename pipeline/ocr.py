@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -31,6 +33,27 @@ class OcrLine:
     def bbox(self) -> tuple[int, int, int, int]:
         xs0, ys0, xs1, ys1 = zip(*self.boxes, strict=True)
         return min(xs0), min(ys0), max(xs1), max(ys1)
+
+
+@contextmanager
+def quiet_stderr() -> Iterator[None]:
+    """Silence Leptonica's C-level chatter ("Error in pixScanForForeground …") on fd 2.
+
+    Tesseract writes those straight to the file descriptor, not through Python; they are
+    harmless and confuse users. Only used around single-threaded engine calls.
+    """
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 class OcrEngine(Protocol):
@@ -78,7 +101,8 @@ class TesserocrEngine:
 
         api = self._api("text", psm)
         api.SetImage(Image.fromarray(gray))
-        api.Recognize()
+        with quiet_stderr():
+            api.Recognize()
         out: list[OcrLine] = []
         it = api.GetIterator()
         level_line, level_sym = tesserocr.RIL.TEXTLINE, tesserocr.RIL.SYMBOL
@@ -114,7 +138,8 @@ class TesserocrEngine:
         api = self._api("osd", tesserocr.PSM.OSD_ONLY)
         api.SetImage(Image.fromarray(gray))
         try:
-            result = api.DetectOrientationScript()
+            with quiet_stderr():
+                result = api.DetectOrientationScript()
         except RuntimeError:
             result = None
         api.Clear()

@@ -49,6 +49,16 @@ class Context:
     settings: Settings = DEFAULT
     engine: OcrEngine | None = None
     trace: dict[str, float] = field(default_factory=dict)  # stage timings, for the bench
+    _models: list[tuple[np.ndarray, detect.PaperModel]] = field(default_factory=list, repr=False)
+
+    def paper(self, image: np.ndarray) -> detect.PaperModel:
+        """The paper model of a working image, computed once per image."""
+        for img, model in self._models:
+            if img is image:
+                return model
+        model = detect.paper_model(image)
+        self._models[:] = [*self._models[-3:], (image, model)]
+        return model
 
     @property
     def ocr(self) -> OcrEngine:
@@ -135,6 +145,9 @@ def read_page(page: Page, ctx: Context) -> tuple[Page, Classification]:
             if "document_found" in flat.evidence:
                 views.append(normalize.apply(page, [flat]))
         views.append(page)
+        if normalize.lines_run_vertically(page.image):  # turned by 90° or 270°: turn first
+            views = [normalize.apply(v, [normalize.rotate_quarter(v.image, k)])
+                     for v in views for k in (1, 3)]
         views = [normalize.apply(v, [normalize.deskew(v.image)]) for v in views]
     tried: list[tuple[Page, Classification]] = []
     for view in views:
@@ -190,7 +203,7 @@ def ocr_lines(rgb: np.ndarray, ctx: Context) -> list[TextLine]:
     a black box as junk glyphs and loses text inside ruled cells) and the text is scaled to
     the height Tesseract reads best. Mask state is judged later on the original pixels.
     """
-    model = detect.paper_model(rgb)
+    model = ctx.paper(rgb)
     background = cv2.cvtColor(model.background, cv2.COLOR_RGB2GRAY)
     gray = ocrprep.flat_field(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), background)
     if model.covers.any():
@@ -216,7 +229,7 @@ def locate_fields(page: Page, ctx: Context) -> Page:
     hits = find_labels(nlines, label_table)
     h, w = page.image.shape[:2]
     found = candidates(nlines, hits, aspect=h / max(w, 1))
-    model = detect.paper_model(page.image)
+    model = ctx.paper(page.image)
     fields: dict[str, Field] = {}
     chars = _readable_chars(nlines, [h.bbox for h in hits], model)
     for name in carried:

@@ -8,10 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from classifiers.layouts import DocLayout, doc_layouts
-from pipeline.textmatch import NormLine, find
+from pipeline.model import TextLine
+from pipeline.textmatch import NormLine, find, normalize_line
 
 MIN_SCORE = 2.0          # below this no type is claimed: unknown
-CUE_MIN_SCORE = 0.78     # fuzzy cue match: one misread character in 資格確認書 still counts
+CUE_MIN_SCORE = 0.78     # fuzzy cue match: one misread character in a long cue still counts …
+CUE_FUZZY_LENGTH = 6     # … from this length on; shorter cues (被保険者証 ~ 被保険者等) are exact
 ASPECT_PENALTY = 0.5     # score multiplier when the page's shape does not fit the type
 NO_CUE_CONFIDENCE = 0.7  # "unknown" because nothing matched: sure enough to reject
 
@@ -33,10 +35,15 @@ def classify(lines: list[NormLine], aspect: float) -> Classification:
     """Classify from normalised text lines and the page's long/short side ratio."""
     scores: dict[str, float] = {}
     evidence: dict[str, list[str]] = {}
+    # OCR splits titles into fragments (マイナポー | タル): also search the lines run together.
+    joined = normalize_line(TextLine("".join(nl.line.text for nl in lines),
+                                     tuple(b for nl in lines for b in nl.line.boxes)))
+    lines = [*lines, joined] if len(lines) > 1 else lines
     for doc_type, layout in doc_layouts().items():
         total = 0.0
         for cue in layout.cues:
-            hits = find(cue.text, lines, min_score=CUE_MIN_SCORE)
+            fuzzy = CUE_MIN_SCORE if len(cue.text) >= CUE_FUZZY_LENGTH else 0.99
+            hits = find(cue.text, lines, min_score=fuzzy)
             if hits:
                 total += cue.weight * max(h.score for h in hits)
                 evidence.setdefault(doc_type, []).append(f"cue:{cue.text}")

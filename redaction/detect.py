@@ -22,7 +22,7 @@ from pipeline.ocrprep import remove_rules, text_height
 
 PAPER_DISTANCE = 60       # colour distance (sum over RGB) from paper that counts as ink or paint
 BACKGROUND_STEP = 4       # the paper colour is estimated on a 1/4-scale copy …
-BACKGROUND_WINDOW = 0.06  # … with a median over this share of the page's long side
+BACKGROUND_WINDOW = 0.12  # … with a median over this share of the long side (> 3 mask heights)
 COVER_RADIUS = 0.22       # × glyph height: paint thicker than this (inscribed radius) may cover
 COVER_MIN_RADIUS = 3.0    # px, whatever the glyph height
 DARK_PAINT = 100          # grey level below which paint (box, marker) hides everything under it

@@ -7,8 +7,9 @@ This is the only module that imports ``classifiers`` and ``redaction``.
 from __future__ import annotations
 
 import logging
+import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -40,6 +41,9 @@ from redaction.pdflayer import read_pdf_layer
 log = logging.getLogger("hokenmask")
 
 LABEL_PAD = 0.004                              # relative padding around a value region
+INSURER_NUMBER_LENGTH = 8                      # digits of an employee-insurance insurer number
+_DIGIT_RUN = re.compile(r"[0-9]+")
+Paper = Callable[[], detect.PaperModel]  # the page's paper model, computed on first use
 
 
 @dataclass(frozen=True)
@@ -204,11 +208,13 @@ def ocr_lines(rgb: np.ndarray, ctx: Context) -> list[TextLine]:
     the height Tesseract reads best. Mask state is judged later on the original pixels.
     """
     model = ctx.paper(rgb)
-    background = cv2.cvtColor(model.background, cv2.COLOR_RGB2GRAY)
+    size = (rgb.shape[1], rgb.shape[0])
+    background = cv2.resize(cv2.cvtColor(model.background, cv2.COLOR_RGB2GRAY), size,
+                            interpolation=cv2.INTER_LINEAR)
     gray = ocrprep.flat_field(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), background)
     if model.covers.any():
-        grown = cv2.dilate(model.covers.astype(np.uint8), np.ones((5, 5), np.uint8))
-        gray[grown.astype(bool)] = 255
+        grown = cv2.dilate(model.covers.astype(np.uint8), np.ones((3, 3), np.uint8))
+        gray[cv2.resize(grown, size, interpolation=cv2.INTER_NEAREST).astype(bool)] = 255
     gray = ocrprep.remove_rules(gray)
     small, _ = ocrprep.scale_for_ocr(gray, ctx.settings.ocr_target_text_px)
     sh, sw = small.shape
@@ -229,18 +235,41 @@ def locate_fields(page: Page, ctx: Context) -> Page:
     hits = find_labels(nlines, label_table)
     h, w = page.image.shape[:2]
     found = candidates(nlines, hits, aspect=h / max(w, 1))
-    model = ctx.paper(page.image)
+    def paper() -> detect.PaperModel:  # pixels are judged only where text does not settle it
+        return ctx.paper(page.image)
+
     fields: dict[str, Field] = {}
-    chars = _readable_chars(nlines, [h.bbox for h in hits], model)
+    chars = _readable_chars(nlines, [h.bbox for h in hits], paper)
     for name in carried:
         copies = [c for c in found if c.field == name]
-        fields[name] = _judge_field(name, copies, model, chars, ctx)
+        fields[name] = _judge_field(name, copies, paper, chars, ctx)
     if layout.personal_qr:
-        fields["qr_code"] = _qr_field(page, model)
+        fields["qr_code"] = _qr_field(page, paper)
+    if "insurer_number" in fields and fields["insurer_number"].state != "visible":
+        fields["insurer_number"] = _unlabelled_insurer_number(nlines, paper,
+                                                              fields["insurer_number"])
     return replace(page, fields=fields)
 
 
-def _judge_field(name: str, copies: list[Candidate], model: detect.PaperModel,
+def _unlabelled_insurer_number(nlines: list[NormLine], paper: Paper, current: Field) -> Field:
+    """Fail closed on a missed label: a readable 8-digit run anywhere on the page that passes
+    the insurer-number check digit is the insurer number, visible. The digits are used here
+    transiently and dropped; only their box survives."""
+    for nl in nlines:
+        for m in _DIGIT_RUN.finditer(nl.text):
+            digits = m.group()
+            if (len(digits) != INSURER_NUMBER_LENGTH or not is_valid_insurer_number(digits)
+                    or insurance_kind_from_number(digits) == "unknown"):
+                continue
+            box = nl.span_box(m.start(), m.end())
+            if nl.line.source == "ocr" and detect.on_cover(paper(), box):
+                continue
+            return replace(current, state="visible", bbox=box,
+                           evidence=(*current.evidence, "check_digit"),
+                           copies=(*current.copies, box))
+    return current
+
+def _judge_field(name: str, copies: list[Candidate], paper: Paper,
                  chars: list[tuple[str, float, BBox]], ctx: Context) -> Field:
     if not copies:
         return Field(name, "absent", evidence=("label_not_found",))
@@ -249,7 +278,7 @@ def _judge_field(name: str, copies: list[Candidate], model: detect.PaperModel,
     judged: list[tuple[str, BBox, str | None, tuple[str, ...]]] = []
     for c in copies:
         read = c.value_box if detect.looks_like(c.text, spec.kind) else None
-        region = read or detect.value_region(model, c.anchor_box, c.limit_x)
+        region = read or detect.value_region(paper(), c.anchor_box, c.limit_x)
         if region is None:  # nothing printed after the label: the empty slot up to the next label
             a = c.anchor_box
             slot = (a[2], a[1], max(c.limit_x, a[2]), a[3])
@@ -257,7 +286,10 @@ def _judge_field(name: str, copies: list[Candidate], model: detect.PaperModel,
             continue
         region = pad(region, LABEL_PAD)
         inside = [(ch, conf) for ch, conf, box in chars if _centre_in(box, region)]
-        st = detect.mask_state(model, region, inside, spec.kind)
+        if read and detect.reads_as(inside, spec.kind):
+            st = detect.MaskState("visible", ("text_read",))
+        else:
+            st = detect.mask_state(paper(), region, inside, spec.kind)
         value = extract_value(name, spec.kind, c.text) if keep and st.state == "visible" else None
         judged.append((st.state, region, value, st.evidence))
     visible = [j for j in judged if j[0] == "visible"]
@@ -310,20 +342,20 @@ def _centre_in(box: BBox, region: BBox) -> bool:
 
 
 def _readable_chars(nlines: list[NormLine], label_boxes: list[BBox],
-                    model: detect.PaperModel) -> list[tuple[str, float, BBox]]:
+                    paper: Paper) -> list[tuple[str, float, BBox]]:
     """Characters that are value ink: not part of a label, not OCR noise on a solid mask."""
     out = []
     for nl in nlines:
         for ch, conf, box in zip(nl.text, nl.confs, nl.boxes, strict=False):
             if any(_centre_in(box, lb) for lb in label_boxes):
                 continue
-            if nl.line.source == "ocr" and detect.on_cover(model, box):
+            if nl.line.source == "ocr" and detect.on_cover(paper(), box):
                 continue
             out.append((ch, conf, box))
     return out
 
 
-def _qr_field(page: Page, model: detect.PaperModel) -> Field:
+def _qr_field(page: Page, paper: Paper) -> Field:
     """A personal QR code: visible when it decodes (the payload is dropped at once)."""
     gray = cv2.cvtColor(page.image, cv2.COLOR_RGB2GRAY)
     detector = cv2.QRCodeDetector()
@@ -338,7 +370,7 @@ def _qr_field(page: Page, model: detect.PaperModel) -> Field:
     box = from_pixels((pts[:, 0].min(), pts[:, 1].min(), pts[:, 0].max(), pts[:, 1].max()), w, h)
     decoded = bool(payload)
     del payload
-    state = "visible" if decoded else detect.mask_state(model, box, []).state
+    state = "visible" if decoded else detect.mask_state(paper(), box, []).state
     return Field("qr_code", state, bbox=box, evidence=("qr_decoded" if decoded else "qr_found",),
                  copies=(box,))
 

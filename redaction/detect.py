@@ -35,6 +35,7 @@ READABLE_CONF = 0.6
 WORD_GAP = 1.6            # components closer than this × text height belong to one value
 START_GAP = 30.0          # the value starts within this × text height of its label
 DEFAULT_GLYPH_PX = 20.0
+MODEL_LONG_SIDE = 1400    # px: pixel maps are computed on a copy at most this long
 RULE_THICKNESS = 0.25     # × glyph height: table rules are thinner; marker strokes are not
 
 
@@ -60,6 +61,11 @@ def paper_background(rgb: np.ndarray) -> np.ndarray:
 
 
 def paper_model(rgb: np.ndarray) -> PaperModel:
+    """Maps of a page at most ``MODEL_LONG_SIDE`` px long (geometry is relative, so callers
+    never see the scale; ``glyph_px`` is in the model's own pixels)."""
+    scale = MODEL_LONG_SIDE / max(rgb.shape[:2])
+    if scale < 1.0:
+        rgb = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     background = paper_background(rgb)
     dist = np.abs(rgb.astype(np.int16) - background.astype(np.int16)).sum(axis=2)
     nonpaper = dist > PAPER_DISTANCE
@@ -179,10 +185,15 @@ def readable_chars(chars: list[tuple[str, float]], kind: str = "text") -> int:
     return sum(1 for ch, conf in chars if conf >= READABLE_CONF and pattern.fullmatch(ch))
 
 
+def reads_as(chars: list[tuple[str, float]], kind: str) -> bool:
+    """Enough confidently read characters of the value's kind to call the value readable."""
+    return readable_chars(chars, kind) >= _KIND_CHARS.get(kind, _KIND_CHARS["text"])[1]
+
+
 def mask_state(model: PaperModel, region: BBox, chars: list[tuple[str, float]],
                kind: str = "text") -> MaskState:
     """State of a value region given the characters read inside it (text, confidence)."""
-    if readable_chars(chars, kind) >= _KIND_CHARS.get(kind, _KIND_CHARS["text"])[1]:
+    if reads_as(chars, kind):
         return MaskState("visible", ("text_read",))
     covered = _share(model.covers, region)
     ink = _share(model.nonpaper, region)

@@ -19,7 +19,8 @@ ROW_OVERLAP = 0.5     # two boxes are on one row when they overlap this much ver
 RIGHT_GAP = 30.0      # a value right of its label starts within this × label height
 BELOW_GAP = 1.8       # a value under its label starts within this × label height below it
 COLUMN_SLACK = 3.0    # … and no further right of the label's left edge than this × its height
-GROUP_GAP = 1.2       # labels this close (× height) with no value between share one value
+GROUP_GAP = 1.6       # labels this close (× height) with no value between share one value
+LABEL_TAIL_CHARS = 8  # a digit-free run this short right after a label is read as label
 
 
 @dataclass(frozen=True)
@@ -126,9 +127,28 @@ class _Geometry:
             nxt = [o for o in self.hits if not o.suffix and o is not current
                    and -0.3 * hx <= o.bbox[0] - x1 <= GROUP_GAP * hx
                    and min(y1, o.bbox[3]) - max(y0, o.bbox[1]) > ROW_OVERLAP * h]
-            if not nxt or self._text_between(current, nxt[0]):
+            if nxt and not self._text_between(current, nxt[0]):
+                current = min(nxt, key=lambda o: o.bbox[0])
+                continue
+            tail = self._label_tail(current)
+            if tail is None:
                 return current
-            current = min(nxt, key=lambda o: o.bbox[0])
+            current = tail
+
+    def _label_tail(self, lh: LabelHit) -> LabelHit | None:
+        """A short run without digits printed right after a label on its row is more label
+        (a misread ・番号（枝番）), not a value: the value comes after it."""
+        x1, y0, y1 = lh.bbox[2], lh.bbox[1], lh.bbox[3]
+        h, hx = y1 - y0, self.hx(lh)
+        for nl in self.lines:
+            if nl is lh.hit.line or not nl.boxes or len(nl.text) > LABEL_TAIL_CHARS:
+                continue
+            box = nl.span_box(0, len(nl.text))
+            if (0 <= box[0] - x1 <= GROUP_GAP * hx
+                    and min(y1, box[3]) - max(y0, box[1]) > ROW_OVERLAP * h
+                    and not any(ch.isdigit() for ch in nl.text)):
+                return LabelHit(lh.field, Hit(nl, 0, len(nl.text), 0.0))
+        return None
 
     def _text_between(self, a: LabelHit, b: LabelHit) -> bool:
         """Any value character printed between two labels on the same line?"""

@@ -64,10 +64,6 @@ CODE_ORDER: Final[tuple[str, ...]] = (
     "redaction_unverified", "output_not_written", "masked_by_fallback",
 )  # fmt: skip
 
-# Document types whose every copy prints an expiry: without a readable one, review.
-VALIDITY_REQUIRED: Final = frozenset({"kakuninsho_card"})
-
-
 def severity(reason: Reason, policy: Policy) -> str:
     """``accept`` (informational), ``review`` or ``reject`` for one reason."""
     if reason.code in FIELD_LEAK_CODES:
@@ -107,16 +103,12 @@ def _document_reasons(page: Page, policy: Policy, as_of: date) -> list[Reason]:
     if page.doc_type == "hokensho_card":
         own_expiry_passed = valid_until is not None and valid_until < as_of
         if own_expiry_passed or as_of > policy.legacy_card_last_day:
-            out.append(_reason("legacy_card_expired"))
+            # Name the card's own expiry when it is readable: it is part of the finding.
+            field = "valid_until" if valid_until is not None else None
+            out.append(_reason("legacy_card_expired", field))
         return out
     if valid_until is not None and valid_until < as_of:
         out.append(_reason("expired", "valid_until"))
-    elif (
-        valid_until is None
-        and page.doc_type in VALIDITY_REQUIRED
-        and policy.action("valid_until") == "keep"
-    ):
-        out.append(_reason("required_unreadable", "valid_until"))
     return out
 
 

@@ -139,8 +139,10 @@ def check_page(page: Page, ctx: Context, pdf_text: list[TextLine] | None = None,
 def read_page(page: Page, ctx: Context) -> tuple[Page, Classification]:
     """OCR a raster page, trying views until one reads as a known document.
 
-    Views, cheapest first: the sheet found in the frame (flattened) and deskewed; the whole
-    frame deskewed; then quarter turns. The first confident reading wins, else the best.
+    Views, cheapest first: the sheet found in the frame (flattened), then the whole frame,
+    each deskewed and, when its text lines run vertically, turned the way Tesseract's
+    orientation check suggests; then the best of them turned by half a turn. The first
+    confident reading wins, else the best one, marked ``orientation_uncertain``.
     """
     with ctx.timed("normalize"):
         views = []
@@ -149,9 +151,10 @@ def read_page(page: Page, ctx: Context) -> tuple[Page, Classification]:
             if "document_found" in flat.evidence:
                 views.append(normalize.apply(page, [flat]))
         views.append(page)
-        if normalize.lines_run_vertically(page.image):  # turned by 90° or 270°: turn first
-            views = [normalize.apply(v, [normalize.rotate_quarter(v.image, k)])
-                     for v in views for k in (1, 3)]
+        vertical = normalize.lines_run_vertically(page.image)
+    first_turn = _quarter_turn(views[0], ctx) if vertical else 0
+    views = [_turned(v, first_turn) for v in views]
+    with ctx.timed("normalize"):
         views = [normalize.apply(v, [normalize.deskew(v.image)]) for v in views]
     tried: list[tuple[Page, Classification]] = []
     for view in views:
@@ -159,20 +162,31 @@ def read_page(page: Page, ctx: Context) -> tuple[Page, Classification]:
         tried.append(read)
         if _confident(read[1], ctx):
             return read
-    base = tried[-1][0]
+    # Upside down (or, for vertical lines, the other quarter turn): half a turn more.
+    base = max(tried, key=lambda pr: _rank(pr[1]))[0]
     with ctx.timed("orientation"):
-        osd = ctx.ocr.orientation(_scaled(cv2.cvtColor(base.image, cv2.COLOR_RGB2GRAY), 1500))
-    turns = [osd[0] // 90] if osd and osd[0] else []
-    turns += [k for k in (1, 2, 3) if k not in turns]
-    for k in turns:
-        turned = normalize.apply(base, [normalize.rotate_quarter(base.image, k)])
-        with ctx.timed("orientation"):
-            read = _ocr_and_classify(turned, ctx)
-        tried.append(read)
-        if _confident(read[1], ctx):
-            return read
-    page, result = max(tried, key=lambda pr: (pr[1].doc_type != "unknown", pr[1].confidence))
+        read = _ocr_and_classify(_turned(base, 2), ctx)
+    tried.append(read)
+    if _confident(read[1], ctx):
+        return read
+    page, result = max(tried, key=lambda pr: _rank(pr[1]))
     return replace(page, evidence=(*page.evidence, "orientation_uncertain")), result
+
+
+def _rank(result: Classification) -> tuple[bool, float]:
+    return result.doc_type != "unknown", result.confidence
+
+
+def _turned(page: Page, k: int) -> Page:
+    return normalize.apply(page, [normalize.rotate_quarter(page.image, k)]) if k % 4 else page
+
+
+def _quarter_turn(page: Page, ctx: Context) -> int:
+    """For a page whose lines run vertically: 1 or 3 quarter turns (numpy's rot90 sense), as
+    Tesseract's orientation and script detection suggests; 1 when it cannot tell."""
+    with ctx.timed("orientation"):
+        osd = ctx.ocr.orientation(_scaled(cv2.cvtColor(page.image, cv2.COLOR_RGB2GRAY), 1500))
+    return 3 if osd and osd[0] == 270 else 1
 
 
 def _confident(result: Classification, ctx: Context) -> bool:
@@ -212,9 +226,9 @@ def ocr_lines(rgb: np.ndarray, ctx: Context) -> list[TextLine]:
     background = cv2.resize(cv2.cvtColor(model.background, cv2.COLOR_RGB2GRAY), size,
                             interpolation=cv2.INTER_LINEAR)
     gray = ocrprep.flat_field(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), background)
-    if model.covers.any():
-        grown = cv2.dilate(model.covers.astype(np.uint8), np.ones((3, 3), np.uint8))
-        gray[cv2.resize(grown, size, interpolation=cv2.INTER_NEAREST).astype(bool)] = 255
+    if model.covers.any():  # paint and its ragged rim, where OCR reads only junk
+        rim = model.near_covers.astype(np.uint8)
+        gray[cv2.resize(rim, size, interpolation=cv2.INTER_NEAREST).astype(bool)] = 255
     gray = ocrprep.remove_rules(gray)
     small, _ = ocrprep.scale_for_ocr(gray, ctx.settings.ocr_target_text_px)
     sh, sw = small.shape

@@ -28,8 +28,11 @@ COVER_MIN_RADIUS = 3.0    # px, whatever the glyph height
 DARK_PAINT = 100          # grey level below which paint (box, marker) hides everything under it
 INNER_INK_DELTA = 60      # grey levels darker than a cover's mean that count as ink inside it
 INNER_INK_SHARE = 0.04    # a cover with more ink inside than this is translucent (highlighter)
-COVERED_SHARE = 0.55      # share of a value region under covers that makes it masked …
-COVERED_OF_INK = 0.9      # … or share of its ink that is cover paint (marker strokes with gaps)
+MIN_COVER_SHARE = 0.2     # a value region is masked when paint covers at least this share …
+FREE_INK_SHARE = 0.03     # … and ink away from the paint stays under this share (else visible)
+COVER_EDGE = 0.4          # × glyph height: the ragged rim around paint (marker ends, gaps)
+CORE_INSET = 0.15         # share of a region's height ignored at top and bottom for free ink
+CHAR_ON_COVER = 0.3       # share of a recognised character's box at paint that makes it junk
 BLANK_SHARE = 0.02        # non-paper share below which a region is empty
 READABLE_CONF = 0.6
 WORD_GAP = 1.6            # components closer than this × text height belong to one value
@@ -46,6 +49,7 @@ class PaperModel:
     background: np.ndarray  # H×W×3 uint8: the paper colour around each pixel
     nonpaper: np.ndarray    # bool: ink, paint, notes … anything but paper (table rules removed)
     covers: np.ndarray      # bool: opaque paint that hides what is under it
+    near_covers: np.ndarray  # bool: covers grown by their ragged edge (marker ends, gaps)
     glyph_px: float         # typical glyph height
 
 
@@ -76,7 +80,9 @@ def paper_model(rgb: np.ndarray) -> PaperModel:
     thin = max(3, int(RULE_THICKNESS * glyph))
     ruled = remove_rules(np.where(nonpaper, 0, 255).astype(np.uint8), max_thickness=thin) == 0
     covers = find_covers(gray, ruled, glyph)
-    return PaperModel(background, ruled, covers, glyph)
+    k = max(3, int(COVER_EDGE * glyph) | 1)
+    near = cv2.dilate(covers.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
+    return PaperModel(background, ruled, covers, near, glyph)
 
 
 def find_covers(gray: np.ndarray, nonpaper: np.ndarray, glyph_px: float) -> np.ndarray:
@@ -154,10 +160,17 @@ def _share(mask: np.ndarray, box: BBox) -> float | None:
     return float(mask[y0:y1, x0:x1].mean())
 
 
+def _core(box: BBox) -> BBox:
+    """The middle band of a value region: padding may catch table rules above and below."""
+    inset = CORE_INSET * (box[3] - box[1])
+    return (box[0], box[1] + inset, box[2], box[3] - inset)
+
+
 def on_cover(model: PaperModel, box: BBox) -> bool:
-    """True when a (recognised) character's box lies on paint rather than on paper."""
-    share = _share(model.covers, box)
-    return share is not None and share >= COVERED_SHARE
+    """True when a recognised character's box overlaps paint: a glyph on paper has none under
+    it, a glyph cut by a box is no longer readable, and OCR junk read off paint has a lot."""
+    share = _share(model.near_covers, box)
+    return share is not None and share >= CHAR_ON_COVER
 
 
 # What a value of each kind is made of; OCR junk read off a mask rarely fits (a kanji read
@@ -201,6 +214,7 @@ def mask_state(model: PaperModel, region: BBox, chars: list[tuple[str, float]],
         return MaskState("visible", ("empty_region",))
     if ink < BLANK_SHARE:
         return MaskState("masked", ("blank",))
-    if covered >= COVERED_SHARE or covered >= COVERED_OF_INK * ink:
+    free = _share(model.nonpaper & ~model.near_covers, _core(region)) or 0.0
+    if covered >= MIN_COVER_SHARE and free < FREE_INK_SHARE:
         return MaskState("masked", ("cover",))
     return MaskState("visible", ("ink_unread",))

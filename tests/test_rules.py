@@ -90,10 +90,11 @@ CASES = [
      value="2025-05-31"))), AS_OF, "reject", [("expired", "valid_until")]),
     ("valid on its last day", page("kakuninsho_card", *replace_field(GOOD, F("valid_until",
      value="2025-06-01"))), AS_OF, "accept", []),
+    # Only name and insurer_name are required (CONTRACT.md); an unreadable expiry is no reason.
     ("card expiry unreadable", page("kakuninsho_card", *replace_field(GOOD, Field(
-        "valid_until", "visible"))), AS_OF, "review", [("required_unreadable", "valid_until")]),
+        "valid_until", "visible"))), AS_OF, "accept", []),
     ("card expiry masked", page("kakuninsho_card", *replace_field(GOOD, F(
-        "valid_until", "masked"))), AS_OF, "review", [("required_unreadable", "valid_until")]),
+        "valid_until", "masked"))), AS_OF, "accept", []),
     ("oshirase has no expiry", page("oshirase_a4", *(f for f in GOOD if f.name !=
      "valid_until")), AS_OF, "accept", []),
     ("oshirase 70-74 expired", page("oshirase_a4", *replace_field(GOOD, F("valid_until",
@@ -101,9 +102,12 @@ CASES = [
     ("old card before cutoff", page("hokensho_card", *GOOD), AS_OF, "accept", []),
     ("old card on the cutoff day", page("hokensho_card", *GOOD), date(2025, 12, 1), "accept", []),
     ("old card after cutoff", page("hokensho_card", *GOOD), AFTER_CUTOFF, "reject",
+     [("legacy_card_expired", "valid_until")]),
+    ("old card after cutoff, expiry unread", page("hokensho_card", *(
+        f for f in GOOD if f.name != "valid_until")), AFTER_CUTOFF, "reject",
      [("legacy_card_expired", None)]),
     ("old card past own expiry", page("hokensho_card", *replace_field(GOOD, F("valid_until",
-     value="2025-03-31"))), AS_OF, "reject", [("legacy_card_expired", None)]),
+     value="2025-03-31"))), AS_OF, "reject", [("legacy_card_expired", "valid_until")]),
     ("old card without expiry", page("hokensho_card", *(f for f in GOOD if f.name !=
      "valid_until")), AS_OF, "accept", []),
     ("low confidence", page("oshirase_a4", *GOOD, confidence=0.59), AS_OF, "review",

@@ -41,6 +41,7 @@ SEVERITY: Final[dict[str, str]] = {
     "dependant_document": REVIEW,
     "normalization_failed": REVIEW,
     "orientation_uncertain": REVIEW,
+    "restricted_unlocated": REVIEW,
     "output_not_written": REVIEW,
     "redaction_unverified": REVIEW,
     "masked_by_fallback": ACCEPT,
@@ -59,7 +60,8 @@ CODE_ORDER: Final[tuple[str, ...]] = (
     "unknown_document", "legacy_card_expired", "expired",
     "exposed_restricted", "hidden_text", "ocr_text_layer", "unapplied_redaction", "file_leak",
     "thumbnail_leak", "trailing_data", "required_masked",
-    "required_unreadable", "exposed_unneeded", "low_confidence", "dependant_document",
+    "required_unreadable", "restricted_unlocated", "exposed_unneeded", "low_confidence",
+    "dependant_document",
     "insurance_kind_mismatch", "not_on_roster", "normalization_failed", "orientation_uncertain",
     "redaction_unverified", "output_not_written", "masked_by_fallback",
 )  # fmt: skip

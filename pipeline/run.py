@@ -25,6 +25,7 @@ from pipeline.checkdigit import insurance_kind_from_number, is_valid_insurer_num
 from pipeline.errors import HokenmaskError, InternalError
 from pipeline.extract import extract_value
 from pipeline.geometry import BBox, area, from_pixels, intersection, map_box, pad, union
+from pipeline.jpdates import find_dates
 from pipeline.locate import Candidate, candidates, find_labels
 from pipeline.messages import reason_message
 from pipeline.model import Document, Field, Page, ReadError, Reason, TextLine
@@ -35,6 +36,7 @@ from pipeline.policy import Policy
 from pipeline.rules import judge
 from pipeline.settings import DEFAULT, Settings
 from pipeline.textmatch import NormLine, normalize_line
+from pipeline.vocab import RESTRICTED_FIELDS
 from redaction import detect, forensics
 from redaction.pdflayer import read_pdf_layer
 
@@ -42,6 +44,8 @@ log = logging.getLogger("hokenmask")
 
 LABEL_PAD = 0.004                              # relative padding around a value region
 INSURER_NUMBER_LENGTH = 8                      # digits of an employee-insurance insurer number
+STRAY_DIGITS = 4                               # a readable digit run this long is a number
+STRAY_DIGIT_FIELDS = ("insurer_number", "number")  # what an unlabelled long number may be
 _DIGIT_RUN = re.compile(r"[0-9]+")
 Paper = Callable[[], detect.PaperModel]  # the page's paper model, computed on first use
 
@@ -262,7 +266,47 @@ def locate_fields(page: Page, ctx: Context) -> Page:
     if "insurer_number" in fields and fields["insurer_number"].state != "visible":
         fields["insurer_number"] = _unlabelled_insurer_number(nlines, paper,
                                                               fields["insurer_number"])
-    return replace(page, fields=fields)
+    fields, reasons = _unlocated_restricted(fields, nlines, paper)
+    return replace(page, fields=fields, reasons=(*page.reasons, *reasons))
+
+
+def _unlocated_restricted(fields: dict[str, Field], nlines: list[NormLine], paper: Paper
+                          ) -> tuple[dict[str, Field], list[Reason]]:
+    """Fail closed where a restricted field's label was not read: digits printed where no
+    located field accounts for them make it visible; otherwise a person must look."""
+    missing = [n for n, f in fields.items() if n in RESTRICTED_FIELDS and n != "qr_code"
+               and f.state == "absent" and "label_not_found" in f.evidence]
+    if not missing:
+        return fields, []
+    located = [c for f in fields.values() if f.state != "absent" for c in f.copies]
+    stray = _stray_digits(nlines, located, paper)
+    fields = dict(fields)
+    reasons = []
+    for name in missing:
+        if stray and name in STRAY_DIGIT_FIELDS:
+            fields[name] = replace(fields[name], state="visible", bbox=stray[0],
+                                   copies=tuple(stray), evidence=("unlabelled_digits",))
+        else:
+            reasons.append(Reason("restricted_unlocated",
+                                  reason_message("restricted_unlocated", name), name))
+    return fields, reasons
+
+
+def _stray_digits(nlines: list[NormLine], located: list[BBox], paper: Paper) -> list[BBox]:
+    """Boxes of readable runs of 4+ digits that are no date and lie in no located field."""
+    out = []
+    for nl in nlines:
+        dates = [(d.start, d.end) for d in find_dates(nl.text)]
+        for m in _DIGIT_RUN.finditer(nl.text):
+            if len(m.group()) < STRAY_DIGITS or any(s <= m.start() < e for s, e in dates):
+                continue
+            box = nl.span_box(m.start(), m.end())
+            if any(_centre_in(box, r) for r in located):
+                continue
+            if nl.line.source == "ocr" and detect.on_cover(paper(), box):
+                continue
+            out.append(box)
+    return out
 
 
 def _unlabelled_insurer_number(nlines: list[NormLine], paper: Paper, current: Field) -> Field:
@@ -324,6 +368,9 @@ def apply_findings(page: Page, found: forensics.Findings) -> Page:
     reasons = [Reason(c, reason_message(c)) for c in sorted(codes)]
     matched: set[int] = set()
     for name, f in page.fields.items():
+        unlocated = name in RESTRICTED_FIELDS and "label_not_found" in f.evidence
+        if found.original_inside and unlocated:  # the unmasked original is in the file
+            f = replace(f, state="masked")
         if f.state == "absent":
             continue
         hits = [i for i, (b, _) in enumerate(work_boxes)

@@ -50,7 +50,6 @@ bench: apt venv
 
 lint: venv
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
 
 clean:
 	rm -rf $(VENV) out bench-out corpus preview .pytest_cache .ruff_cache

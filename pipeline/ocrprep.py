@@ -7,7 +7,8 @@ import cv2
 import numpy as np
 
 INK_LEVEL = 160         # after flat-fielding, darker than this is ink
-LINE_FRACTION = 0.03    # a straight run longer than this share of the long side is ruling
+LINE_FRACTION = 0.03    # a straight run longer than this share of the long side is ruling …
+RULE_GLYPHS = 3.0       # … and longer than this many glyph heights (a glyph's strokes are not)
 MIN_SCALE, MAX_SCALE = 0.4, 3.0
 GLYPH_PERCENTILE = 75   # kanji break into strokes; the upper quartile is a whole glyph
 
@@ -25,7 +26,8 @@ def remove_rules(gray: np.ndarray, max_thickness: int | None = None) -> np.ndarr
     ``max_thickness``, runs thicker than that (a marker stroke, a box) are kept.
     """
     ink = (gray < INK_LEVEL).astype(np.uint8)
-    n = max(15, int(LINE_FRACTION * max(gray.shape)))
+    glyph = text_height(gray) or 0.0
+    n = max(15, int(LINE_FRACTION * max(gray.shape)), int(RULE_GLYPHS * glyph))
     horiz = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, n), np.uint8))
     vert = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((n, 1), np.uint8))
     if max_thickness:

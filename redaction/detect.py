@@ -25,6 +25,7 @@ BACKGROUND_STEP = 4       # the paper colour is estimated on a 1/4-scale copy �
 BACKGROUND_WINDOW = 0.12  # … with a median over this share of the long side (> 3 mask heights)
 COVER_RADIUS = 0.22       # × glyph height: paint thicker than this (inscribed radius) may cover
 COVER_MIN_RADIUS = 3.0    # px, whatever the glyph height
+CORE_MIN_LENGTH = 1.0     # × glyph height: the thick core of paint runs at least this far
 DARK_PAINT = 100          # grey level below which paint (box, marker) hides everything under it
 INNER_INK_DELTA = 60      # grey levels darker than a cover's mean that count as ink inside it
 INNER_INK_SHARE = 0.04    # a cover with more ink inside than this is translucent (highlighter)
@@ -90,6 +91,14 @@ def find_covers(gray: np.ndarray, nonpaper: np.ndarray, glyph_px: float) -> np.n
     radius = max(COVER_MIN_RADIUS, COVER_RADIUS * glyph_px)
     dist = cv2.distanceTransform(nonpaper.astype(np.uint8), cv2.DIST_L2, 3)
     core = (dist >= radius).astype(np.uint8)
+    if not core.any():
+        return np.zeros_like(nonpaper)
+    # Bold strokes are thick only at their crossings; paint is thick along its length.
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(core, connectivity=8)
+    long_side = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
+    keep = long_side >= CORE_MIN_LENGTH * glyph_px
+    keep[0] = False
+    core = keep[labels].astype(np.uint8)
     if not core.any():
         return np.zeros_like(nonpaper)
     k = int(2 * radius + 1)

@@ -83,6 +83,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "restricted_visible": {"recall": recall, "precision": precision,
                                "support": support, "predicted": predicted},
         "restricted_misses": tally.misses,
+        "wrong_verdicts": tally.wrong_verdicts,
         "fields": tally.field_table(),
         "value_match": {g: dict(zip(("rate", "n"), tally.value_match(g), strict=True))
                         for g in (RASTER, BORN_DIGITAL)},

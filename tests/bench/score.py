@@ -40,6 +40,7 @@ class Tally:
     verdicts: Counter = field(default_factory=Counter)
     verdict_confusion: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     misses: list[dict[str, Any]] = field(default_factory=list)  # visible restricted called hidden
+    wrong_verdicts: list[dict[str, Any]] = field(default_factory=list)  # file, page, want, got
 
     def add(self, truth: dict[str, Any], records: list[dict[str, Any]]) -> None:
         self.docs += 1
@@ -56,6 +57,9 @@ class Tally:
             expected = tp["expected"]["verdict"]
             got = rec.get("verdict", "error")
             self.verdicts["ok" if got == expected else "wrong"] += 1
+            if got != expected:
+                self.wrong_verdicts.append({"file": truth["file"], "page": tp["page"],
+                                            "expected": expected, "got": got})
             self.verdict_confusion[expected][got] += 1
             if tp["doc_type"] == "unknown" or pred_type != tp["doc_type"]:
                 continue

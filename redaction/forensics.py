@@ -9,12 +9,18 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+import cv2
+import numpy as np
 import pymupdf
 
 from pipeline.geometry import BBox
 from redaction.fileleaks import pdf_annotation_leaks, pdf_history
-from redaction.imageleaks import exif_thumbnail_leaks, trailing_image_data
+from redaction.imageleaks import exif_thumbnail_leaks, jpeg_exif_thumbnail, trailing_image_data
 from redaction.pdflayer import covered_words, hidden_text_words
+
+THUMB_GREY_DIFF = 40      # grey levels: a thumbnail pixel this far from the image differs …
+THUMB_DIFF_SHARE = 0.002  # … and this share of differing pixels is an edit, not noise
+THUMB_ASPECT_SLACK = 0.05
 
 # Leak codes of the checks → reason codes of the rules.
 REASON_OF: dict[str, str] = {
@@ -67,13 +73,45 @@ def image_findings(data: bytes) -> Findings:
     if tail is not None:
         found.page_codes[None].add("trailing_data")
         found.original_inside = True
-    for leak in exif_thumbnail_leaks(data):
+    leaks = exif_thumbnail_leaks(data)
+    for leak in leaks:
         if _exif_rotated(data):
             found.page_codes[None].add("thumbnail_leak")
             found.original_inside = True
         else:
             _add(found, leak.code, 0, leak.bbox)
+    if not leaks and thumbnail_mismatch(data):
+        # The thumbnail shows something the image does not, but no region stands out: the
+        # whole unedited original may be in it.
+        found.page_codes[None].add("thumbnail_leak")
+        found.original_inside = True
     return found
+
+
+def thumbnail_mismatch(data: bytes) -> bool:
+    """An EXIF thumbnail that is not a downscaled copy of the image (an editor changed the
+    image and kept the camera's thumbnail). Resampling and JPEG noise stay far below this."""
+    thumb = jpeg_exif_thumbnail(data)
+    if thumb is None:
+        return False
+    import io
+
+    from PIL import Image, ImageOps
+
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            main = np.asarray(ImageOps.exif_transpose(im).convert("RGB"))
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return True  # a thumbnail we cannot compare: fail closed
+    for candidate in (thumb, np.rot90(thumb), np.rot90(thumb, 3)):
+        h, w = candidate.shape[:2]
+        if abs(w / h - main.shape[1] / main.shape[0]) < THUMB_ASPECT_SLACK:
+            small = cv2.resize(main, (w, h), interpolation=cv2.INTER_AREA)
+            diff = np.abs(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.int16)
+                          - cv2.cvtColor(np.ascontiguousarray(candidate),
+                                         cv2.COLOR_RGB2GRAY).astype(np.int16))
+            return bool((diff > THUMB_GREY_DIFF).mean() > THUMB_DIFF_SHARE)
+    return True  # framing differs from the image: not a thumbnail of it as it is now
 
 
 def _add(found: Findings, code: str, page: int | None, bbox: BBox | None) -> None:

@@ -179,13 +179,50 @@ def test_personal_qr_decodes_to_the_payload() -> None:
     import cv2
     import numpy as np
 
-    page = render_page("hokensho_card", "kumiai_kazoku_qr", random.Random(3))
+    page = next(p for seed in range(40)
+                if "qr_code" in (p := render_page("hokensho_card", "kumiai_kazoku_qr",
+                                                  random.Random(seed))).fields)
     fr = page.fields["qr_code"]
     assert fr.restricted and fr.value == page.qr_payload and len(fr.boxes) == 1
     pix = pymupdf.open("pdf", page.pdf_bytes)[0].get_pixmap(dpi=300, colorspace="gray")
     img = np.frombuffer(pix.samples, np.uint8).reshape(pix.height, pix.width)
     text, _, _ = cv2.QRCodeDetector().detectAndDecode(img)
     assert text == page.qr_payload
+
+
+def test_personal_qr_does_not_tell_the_holder_type() -> None:
+    """A personal QR code is optional on several card layouts, for 本人 and 家族 alike, and
+    家族 cards print the insured person's name (被保険者氏名) and 認定年月日."""
+    seen: dict[tuple[str, bool], int] = {}
+    layouts_with_qr = set()
+    for seed in range(120):
+        page = render_page("hokensho_card", None, random.Random(seed))
+        qr = "qr_code" in page.fields
+        seen[page.holder_type, qr] = seen.get((page.holder_type, qr), 0) + 1
+        if qr:
+            layouts_with_qr.add(page.layout)
+        if page.holder_type == "家族":
+            assert page.fields["householder_name"].boxes, page.layout
+            if page.layout != "hokensho_card/kokuho_card":
+                assert "認定年月日" in _labels(page), page.layout
+    assert len(layouts_with_qr) >= 3
+    for holder in ("本人", "家族"):
+        share = seen.get((holder, True), 0) / (seen.get((holder, True), 0)
+                                               + seen.get((holder, False), 0))
+        assert 0.15 < share < 0.6, (holder, seen)
+
+
+def test_unknown_cards_offer_regions_to_mask() -> None:
+    """The My-Number-like and 高齢受給者証-like cards print numbers a sender masks: they are
+    page regions (masked on masked copies), never contract fields."""
+    from fixtures.masks import plan_masks
+
+    for layout, token in (("mynumber_card_like", "x_mynumber12"),
+                          ("kourei_jukyusha", "number")):
+        page = render_page("unknown", layout, random.Random(5))
+        assert page.fields == {} and page.regions[token].boxes
+        cm = plan_masks(page, "black_box", None, random.Random(1))
+        assert {c.field for c in cm if c.style == "black_box"} >= {token}
 
 
 def _labels(page: RenderedPage) -> str:

@@ -44,8 +44,10 @@ log = logging.getLogger("hokenmask")
 
 LABEL_PAD = 0.004                              # relative padding around a value region
 INSURER_NUMBER_LENGTH = 8                      # digits of an employee-insurance insurer number
+PAINT_MIN = 0.5                                # a fill this far from white (summed RGB) is paint
 STRAY_DIGITS = 4                               # a readable digit run this long is a number
 STRAY_DIGIT_FIELDS = ("insurer_number", "number")  # what an unlabelled long number may be
+OPTIONAL_WITH_NUMBER = ("symbol", "branch")    # not printed on some documents that print 番号
 _DIGIT_RUN = re.compile(r"[0-9]+")
 Paper = Callable[[], detect.PaperModel]  # the page's paper model, computed on first use
 
@@ -254,7 +256,8 @@ def locate_fields(page: Page, ctx: Context) -> Page:
     h, w = page.image.shape[:2]
     found = candidates(nlines, hits, aspect=h / max(w, 1))
     def paper() -> detect.PaperModel:  # pixels are judged only where text does not settle it
-        return ctx.paper(page.image)
+        model = ctx.paper(page.image)
+        return detect.with_covers(model, _paint_shapes(page)) if page.pdf else model
 
     fields: dict[str, Field] = {}
     chars = _readable_chars(nlines, [h.bbox for h in hits], paper)
@@ -270,12 +273,33 @@ def locate_fields(page: Page, ctx: Context) -> Page:
     return replace(page, fields=fields, reasons=(*page.reasons, *reasons))
 
 
+def _paint_shapes(page: Page) -> list[BBox]:
+    """Filled shapes of a PDF page that hide whatever was there: coloured (not paper-white),
+    with no live text inside (a cell shading carries its label; a box over live text leaves
+    the text recoverable, which the text layer reports anyway)."""
+    if page.pdf is None or page.pdf.is_scan:
+        return []
+    text_boxes = [w.bbox for w in page.pdf.words if w.source == "pdf"]
+    out = []
+    for s in page.pdf.shapes:
+        if s.kind != "fill" or s.color is None or sum(1.0 - c for c in s.color) < PAINT_MIN:
+            continue
+        if any(_centre_in(t, s.bbox) for t in text_boxes):
+            continue
+        out.append(s.bbox)
+    return out
+
+
 def _unlocated_restricted(fields: dict[str, Field], nlines: list[NormLine], paper: Paper
                           ) -> tuple[dict[str, Field], list[Reason]]:
     """Fail closed where a restricted field's label was not read: digits printed where no
     located field accounts for them make it visible; otherwise a person must look."""
     missing = [n for n, f in fields.items() if n in RESTRICTED_FIELDS and n != "qr_code"
                and f.state == "absent" and "label_not_found" in f.evidence]
+    # Some documents print no 記号 or 枝番 (後期高齢者: 被保険者番号 only): when the number
+    # itself was found, their labels' absence is taken as not printed.
+    if fields.get("number") and fields["number"].state != "absent":
+        missing = [n for n in missing if n not in OPTIONAL_WITH_NUMBER]
     if not missing:
         return fields, []
     located = [c for f in fields.values() if f.state != "absent" for c in f.copies]

@@ -19,6 +19,9 @@ _CONFUSABLE = str.maketrans({"合": "令", "今": "令", "ー": "-", "一": "-",
                              "・": "・", "･": "・", "（": "(", "）": ")"})
 
 
+_HALF_WIDTH_MARKS = "\uff9e\uff9f"  # ﾞ ﾟ: voiced marks that follow their kana
+
+
 def nfkc(text: str) -> str:
     """NFKC without white space: the form values are read in."""
     return "".join(unicodedata.normalize("NFKC", text).split())
@@ -56,6 +59,11 @@ def normalize_line(line: TextLine) -> NormLine:
         if not ch.strip():
             pending_space = True
             continue
+        if ch in _HALF_WIDTH_MARKS and chars and i > 0:  # ｶﾞ → ガ: compose with the kana before
+            composed = nfkc(line.text[i - 1] + ch)
+            if len(composed) == 1:
+                chars[-1] = composed
+                continue
         for out in nfkc(ch):
             chars.append(out)
             boxes.append(box)

@@ -36,6 +36,8 @@ CORE_INSET = 0.15         # share of a region's height ignored at top and bottom
 CHAR_ON_COVER = 0.3       # share of a recognised character's box at paint that makes it junk
 BLANK_SHARE = 0.02        # non-paper share below which a region is empty
 READABLE_CONF = 0.6
+MIN_COMPONENT_DIV = 12    # value components are larger than (text height)² / this …
+MIN_COMPONENT_HEIGHT = 0.25  # … and taller than this × text height
 WORD_GAP = 1.6            # components closer than this × text height belong to one value
 START_GAP = 30.0          # the value starts within this × text height of its label
 DEFAULT_GLYPH_PX = 20.0
@@ -117,6 +119,22 @@ def find_covers(gray: np.ndarray, nonpaper: np.ndarray, glyph_px: float) -> np.n
     return opaque[labels]
 
 
+def with_covers(model: PaperModel, boxes: list[BBox]) -> PaperModel:
+    """The model with known paint added (filled shapes of a PDF page), relative boxes."""
+    if not boxes:
+        return model
+    covers = model.covers.copy()
+    nonpaper = model.nonpaper.copy()
+    h, w = covers.shape
+    for box in boxes:
+        x0, y0, x1, y1 = to_pixels(box, w, h)
+        covers[y0:y1, x0:x1] = True
+        nonpaper[y0:y1, x0:x1] = True
+    k = max(3, int(COVER_EDGE * model.glyph_px) | 1)
+    near = cv2.dilate(covers.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
+    return PaperModel(model.background, nonpaper, covers, near, model.glyph_px)
+
+
 def value_region(model: PaperModel, label: BBox, limit_x: float) -> BBox | None:
     """Bound the ink or paint right of a label (or, failing that, under it), relative box."""
     h_img, w_img = model.nonpaper.shape
@@ -139,8 +157,10 @@ def _chain(nonpaper: np.ndarray, band: tuple[int, int, int, int], th: int,
     crop = nonpaper[y0:y1, x0:x1].astype(np.uint8)
     crop = cv2.morphologyEx(crop, cv2.MORPH_CLOSE, np.ones((3, max(3, th // 3)), np.uint8))
     n, _, stats, _ = cv2.connectedComponentsWithStats(crop, connectivity=8)
-    comps = sorted((stats[i] for i in range(1, n) if stats[i][4] >= max(4, th * th // 40)),
-                   key=lambda s: s[0])
+    # Specks and thin runs (what is left of a slanted rule) are no part of a value.
+    comps = sorted((stats[i] for i in range(1, n)
+                    if stats[i][4] >= max(4, th * th // MIN_COMPONENT_DIV)
+                    and stats[i][3] >= th * MIN_COMPONENT_HEIGHT), key=lambda s: s[0])
     box: list[int] | None = None
     for cx, cy, cw, ch, _ in comps:
         gx = cx + x0

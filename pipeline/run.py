@@ -24,7 +24,7 @@ from pipeline import ingest, normalize, ocrprep
 from pipeline.checkdigit import insurance_kind_from_number, is_valid_insurer_number
 from pipeline.errors import HokenmaskError, InternalError
 from pipeline.extract import extract_value
-from pipeline.geometry import BBox, area, from_pixels, intersection, map_box, pad, union
+from pipeline.geometry import BBox, area, from_pixels, intersection, map_box, pad
 from pipeline.jpdates import find_dates
 from pipeline.locate import Candidate, candidates, find_labels
 from pipeline.messages import reason_message
@@ -481,11 +481,3 @@ def _kind_from_numbers(page: Page) -> str | None:
         if is_valid_insurer_number(digits):
             return insurance_kind_from_number(digits)
     return None
-
-
-def add_reason(page: Page, code: str, field_name: str | None = None) -> Page:
-    reason = Reason(code=code, message=reason_message(code, field_name), field=field_name)
-    return replace(page, reasons=(*page.reasons, reason))
-
-
-__all__ = ["Context", "add_reason", "check_document", "check_page", "union"]

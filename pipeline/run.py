@@ -44,6 +44,7 @@ log = logging.getLogger("hokenmask")
 
 LABEL_PAD = 0.004                              # relative padding around a value region
 INSURER_NUMBER_LENGTH = 8                      # digits of an employee-insurance insurer number
+FINDING_OVERLAP = 0.2                          # share of the smaller box a finding must cover
 PAINT_MIN = 0.5                                # a fill this far from white (summed RGB) is paint
 STRAY_DIGITS = 4                               # a readable digit run this long is a number
 STRAY_DIGIT_FIELDS = ("insurer_number", "number")  # what an unlabelled long number may be
@@ -416,9 +417,9 @@ def apply_findings(page: Page, found: forensics.Findings) -> Page:
 
 
 def _overlaps(a: BBox, b: BBox) -> bool:
-    """Boxes share at least half of the smaller one."""
+    """Boxes share a fair part of the smaller one (an OCR layer's boxes sit loosely)."""
     inter = intersection(a, b)
-    return inter > 0 and inter >= 0.5 * min(area(a), area(b))
+    return inter > 0 and inter >= FINDING_OVERLAP * min(area(a), area(b))
 
 
 def _centre_in(box: BBox, region: BBox) -> bool:

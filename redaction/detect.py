@@ -27,6 +27,7 @@ COVER_RADIUS = 0.22       # × glyph height: paint thicker than this (inscribed 
 COVER_MIN_RADIUS = 3.0    # px, whatever the glyph height
 CORE_MIN_LENGTH = 1.0     # × glyph height: the thick core of paint runs at least this far
 DARK_PAINT = 100          # grey level below which paint (box, marker) hides everything under it
+DARK_INK_DELTA = 70       # grey levels below the paper that make ink (a soft shadow is not)
 INNER_INK_DELTA = 60      # grey levels darker than a cover's mean that count as ink inside it
 INNER_INK_SHARE = 0.04    # a cover with more ink inside than this is translucent (highlighter)
 MIN_COVER_SHARE = 0.2     # a value region is masked when paint covers at least this share …
@@ -54,6 +55,7 @@ class PaperModel:
     covers: np.ndarray      # bool: opaque paint that hides what is under it
     near_covers: np.ndarray  # bool: covers grown by their ragged edge (marker ends, gaps)
     glyph_px: float         # typical glyph height
+    dark: np.ndarray | None = None  # bool: clearly darker than the paper (ink, not a shadow)
 
 
 def paper_background(rgb: np.ndarray) -> np.ndarray:
@@ -85,7 +87,8 @@ def paper_model(rgb: np.ndarray) -> PaperModel:
     covers = find_covers(gray, ruled, glyph)
     k = max(3, int(COVER_EDGE * glyph) | 1)
     near = cv2.dilate(covers.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
-    return PaperModel(background, ruled, covers, near, glyph)
+    dark = ruled & (flat < 255 - DARK_INK_DELTA)
+    return PaperModel(background, ruled, covers, near, glyph, dark)
 
 
 def find_covers(gray: np.ndarray, nonpaper: np.ndarray, glyph_px: float) -> np.ndarray:
@@ -132,7 +135,7 @@ def with_covers(model: PaperModel, boxes: list[BBox]) -> PaperModel:
         nonpaper[y0:y1, x0:x1] = True
     k = max(3, int(COVER_EDGE * model.glyph_px) | 1)
     near = cv2.dilate(covers.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
-    return PaperModel(model.background, nonpaper, covers, near, model.glyph_px)
+    return PaperModel(model.background, nonpaper, covers, near, model.glyph_px, model.dark)
 
 
 def value_region(model: PaperModel, label: BBox, limit_x: float) -> BBox | None:
@@ -243,7 +246,8 @@ def mask_state(model: PaperModel, region: BBox, chars: list[tuple[str, float]],
         return MaskState("visible", ("empty_region",))
     if ink < BLANK_SHARE:
         return MaskState("masked", ("blank",))
-    free = _share(model.nonpaper & ~model.near_covers, _core(region)) or 0.0
-    if covered >= MIN_COVER_SHARE and free < FREE_INK_SHARE:
-        return MaskState("masked", ("cover",))
+    ink_map = model.dark if model.dark is not None else model.nonpaper
+    free = _share(ink_map & ~model.near_covers, _core(region)) or 0.0
+    if free < FREE_INK_SHARE:  # no dark ink left outside paint: a cover, or a blank (white-out)
+        return MaskState("masked", ("cover",) if covered >= MIN_COVER_SHARE else ("blank",))
     return MaskState("visible", ("ink_unread",))

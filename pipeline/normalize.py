@@ -21,6 +21,8 @@ RING_PX = 6                     # px (downscaled): bands inside/outside a quad's
 MIN_EDGE_CONTRAST = 30          # colour distance (sum over RGB) between paper and surroundings
 SKEW_RANGE, SKEW_COARSE, SKEW_STEP = 5.0, 1.0, 0.25  # degrees searched for deskew
 SKEW_LONG_SIDE = 700            # px: the projection search runs on a small copy
+PROFILE_INK_DELTA = 40         # grey levels below the median that count as ink in profiles
+PROFILE_MIN_INK = 0.002         # less ink than this: a blank page, nothing to measure
 VERTICAL_RATIO = 1.5            # column/row profile contrast that says the lines run vertically
 MIN_SKEW = 0.3                  # smaller angles are left alone
 
@@ -96,11 +98,8 @@ def flatten(rgb: np.ndarray) -> Step:
 def skew_angle(rgb: np.ndarray) -> float:
     """Small text skew in degrees (positive: counter-clockwise), by projection-profile search:
     a coarse sweep on a small copy, then a fine one around the best coarse angle."""
-    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    scale = SKEW_LONG_SIDE / max(gray.shape)
-    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    ink = (small < np.median(small) - 40).astype(np.float32)
-    if ink.mean() < 0.002:
+    ink = _small_ink(rgb)
+    if ink is None:
         return 0.0
     coarse = _best_angle(ink, np.arange(-SKEW_RANGE, SKEW_RANGE + 1e-9, SKEW_COARSE))
     return _best_angle(ink, np.arange(coarse - SKEW_COARSE, coarse + SKEW_COARSE + 1e-9,
@@ -110,15 +109,21 @@ def skew_angle(rgb: np.ndarray) -> float:
 def lines_run_vertically(rgb: np.ndarray) -> bool:
     """True when the text lines run top to bottom (a page turned by 90° or 270°): ink summed
     along columns then alternates between lines and gaps more than along rows."""
-    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    scale = SKEW_LONG_SIDE / max(gray.shape)
-    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    ink = (small < np.median(small) - 40).astype(np.float32)
-    if ink.mean() < 0.002:
+    ink = _small_ink(rgb)
+    if ink is None:
         return False
     rows = np.var(ink.sum(axis=1)) / ink.shape[1] ** 2
     cols = np.var(ink.sum(axis=0)) / ink.shape[0] ** 2
     return bool(cols > VERTICAL_RATIO * rows)
+
+
+def _small_ink(rgb: np.ndarray) -> np.ndarray | None:
+    """Ink of a small copy (float 0/1) for profile measurements, or None on a blank page."""
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    scale = SKEW_LONG_SIDE / max(gray.shape)
+    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    ink = (small < np.median(small) - PROFILE_INK_DELTA).astype(np.float32)
+    return ink if ink.mean() >= PROFILE_MIN_INK else None
 
 
 def _best_angle(ink: np.ndarray, angles: np.ndarray) -> float:

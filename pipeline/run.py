@@ -319,38 +319,34 @@ def _unlocated_restricted(fields: dict[str, Field], nlines: list[NormLine], pape
 
 def _stray_digits(nlines: list[NormLine], located: list[BBox], paper: Paper) -> list[BBox]:
     """Boxes of readable runs of 4+ digits that are no date and lie in no located field."""
-    out = []
-    for nl in nlines:
-        dates = [(d.start, d.end) for d in find_dates(nl.text)]
-        for m in _DIGIT_RUN.finditer(nl.text):
-            if len(m.group()) < STRAY_DIGITS or any(s <= m.start() < e for s, e in dates):
-                continue
-            box = nl.span_box(m.start(), m.end())
-            if any(_centre_in(box, r) for r in located):
-                continue
-            if nl.line.source == "ocr" and detect.on_cover(paper(), box):
-                continue
-            out.append(box)
-    return out
+    return [box for digits, box, in_date in _digit_runs(nlines, paper)
+            if len(digits) >= STRAY_DIGITS and not in_date
+            and not any(_centre_in(box, r) for r in located)]
 
 
 def _unlabelled_insurer_number(nlines: list[NormLine], paper: Paper, current: Field) -> Field:
     """Fail closed on a missed label: a readable 8-digit run anywhere on the page that passes
     the insurer-number check digit is the insurer number, visible. The digits are used here
     transiently and dropped; only their box survives."""
-    for nl in nlines:
-        for m in _DIGIT_RUN.finditer(nl.text):
-            digits = m.group()
-            if (len(digits) != INSURER_NUMBER_LENGTH or not is_valid_insurer_number(digits)
-                    or insurance_kind_from_number(digits) == "unknown"):
-                continue
-            box = nl.span_box(m.start(), m.end())
-            if nl.line.source == "ocr" and detect.on_cover(paper(), box):
-                continue
+    for digits, box, _ in _digit_runs(nlines, paper):
+        if (len(digits) == INSURER_NUMBER_LENGTH and is_valid_insurer_number(digits)
+                and insurance_kind_from_number(digits) != "unknown"):
             return replace(current, state="visible", bbox=box,
                            evidence=(*current.evidence, "check_digit"),
                            copies=(*current.copies, box))
     return current
+
+
+def _digit_runs(nlines: list[NormLine], paper: Paper) -> Iterator[tuple[str, BBox, bool]]:
+    """Readable digit runs (digits, box, inside a date?), OCR junk on paint left out. The
+    digits are for a transient check only: callers keep nothing but the box."""
+    for nl in nlines:
+        dates = [(d.start, d.end) for d in find_dates(nl.text)]
+        for m in _DIGIT_RUN.finditer(nl.text):
+            box = nl.span_box(m.start(), m.end())
+            if nl.line.source == "ocr" and detect.on_cover(paper(), box):
+                continue
+            yield m.group(), box, any(s <= m.start() < e for s, e in dates)
 
 def _judge_field(name: str, copies: list[Candidate], paper: Paper,
                  chars: list[tuple[str, float, BBox]], ctx: Context) -> Field:

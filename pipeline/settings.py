@@ -32,17 +32,12 @@ class Settings:
     tessdata: str = field(default_factory=_default_tessdata)
     ocr_lang: str = "jpn"
     ocr_target_text_px: int = 20  # glyph height for Tesseract jpn (bench sweep: 16–20 best)
-    # Classification.
-    min_confidence: float = 0.6
-    # Mask-state detection.
-    mask_dark_fraction: float = 0.85  # share of a value box that must be solid to call it masked
+
     def __post_init__(self) -> None:
         if self.max_pages < 1 or self.max_file_bytes < 1 or self.max_image_pixels < 1:
             raise ValueError("limits must be positive")
         if not 72 <= self.pdf_render_dpi <= 600:
             raise ValueError("pdf_render_dpi must be within 72..600")
-        if not 0.0 < self.min_confidence < 1.0:
-            raise ValueError("min_confidence must be within (0, 1)")
 
 
 DEFAULT = Settings()
